@@ -1,0 +1,45 @@
+# make demo — set up everything, then run the main job on the bundled sample (year 2025).
+# make test — set up everything, then run the test suite (SQLite and a throwaway PostgreSQL).
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+YEAR  ?= 2025
+
+.PHONY: setup system-packages python-env demo test bench lock sample clean
+
+setup: system-packages python-env
+
+system-packages:
+	@bash scripts/system-packages.sh
+
+python-env: $(VENV)/.synced
+
+# Re-synced whenever the lock or the project metadata changes; idempotent otherwise.
+$(VENV)/.synced: requirements.lock pyproject.toml
+	@UV=$$(bash scripts/ensure-uv.sh) && \
+	  { [ -x $(PY) ] || $$UV venv --quiet --python 3.11 $(VENV); } && \
+	  $$UV pip sync --quiet --python $(PY) requirements.lock && \
+	  $$UV pip install --quiet --python $(PY) --no-deps -e . && \
+	  test -x $(VENV)/bin/chanjiao && touch $@
+	@echo "python environment ready: $(VENV) ($$($(PY) --version))"
+
+demo: setup
+	$(VENV)/bin/chanjiao run --year $(YEAR)
+
+test: setup
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) benchmarks/hostile_files.py
+
+# Re-pin after changing dependencies in pyproject.toml (no index URLs are recorded).
+lock:
+	@UV=$$(bash scripts/ensure-uv.sh) && \
+	  $$UV pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+# Regenerate the bundled sample from its seed (tests check the committed copy matches).
+sample: python-env
+	$(VENV)/bin/chanjiao sample --out sample
+
+clean:
+	rm -rf $(VENV) warehouse/warehouse.db warehouse/warehouse.db-* warehouse/reports warehouse/prefect-server.log

@@ -1,0 +1,257 @@
+"""``chanjiao``: run the pipeline, write the blank template, withdraw a version, regenerate the sample.
+
+Runs go through the Prefect flow; quick commands use the core and the warehouse directly. Every error the
+pipeline raises on purpose becomes one line here (:func:`chanjiao.errors.user_message`), exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+from chanjiao import __version__
+from chanjiao.errors import ChanjiaoError, user_message
+
+log = logging.getLogger("chanjiao.cli")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year")
+    return int(text)
+
+
+def _say(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+# --- the Prefect server for a one-off run -------------------------------------------------------
+
+def _quiet_prefect_environment(verbose: bool) -> None:
+    """Before prefect is imported: no telemetry, and on the console only what a user needs."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+    if not verbose:
+        # The run's logs still reach the Prefect API (and its UI); the terminal gets the CLI's summary.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+
+
+@contextlib.contextmanager
+def prefect_api(log_dir: Path):
+    """Use the configured Prefect API, or start a temporary server whose output goes to a log file.
+
+    Prefect's own temporary server prints CancelledError tracebacks into the terminal when it stops; this
+    one writes everything to ``<warehouse>/prefect-server.log`` instead, so the user's terminal stays clean.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield PREFECT_API_URL.value()
+        return
+    import subprocess
+
+    from prefect.server.api.server import SubprocessASGIServer
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = open(log_dir / "prefect-server.log", "ab")
+
+    class _LoggedServer(SubprocessASGIServer):
+        def _run_uvicorn_command(self):
+            real_popen = subprocess.Popen
+
+            def popen(*args, **kwargs):
+                return real_popen(*args, stdout=log_file, stderr=log_file, **kwargs)
+
+            subprocess.Popen = popen
+            try:
+                return super()._run_uvicorn_command()
+            finally:
+                subprocess.Popen = real_popen
+
+    server = _LoggedServer()
+    logging.getLogger("prefect.server.api.server").setLevel(logging.WARNING)
+    try:
+        server.start()
+        with temporary_settings({PREFECT_API_URL: server.api_url}):
+            yield server.api_url
+    finally:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=5)  # send the run's last log lines before the server goes away
+        server.stop()
+        log_file.close()
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from chanjiao.settings import Settings
+
+    _quiet_prefect_environment(args.verbose)
+    settings = Settings().with_overrides(inbox_dir=args.inbox, registry_file=args.registry,
+                                         extensions_file=args.extensions, warehouse_dir=args.warehouse,
+                                         database_url=args.database_url)
+    from flows.annual_compliance import annual_compliance
+
+    log.info("annual-compliance %d: inbox %s, warehouse %s", args.year, settings.inbox_dir, settings.url)
+    with prefect_api(settings.warehouse_dir):
+        result = annual_compliance(
+            year=args.year, provinces=args.province or None, as_of=args.as_of,
+            inbox_dir=str(settings.inbox_dir), registry_file=str(settings.registry_file),
+            extensions_file=str(settings.extensions_file) if settings.extensions_file else None,
+            warehouse_dir=str(settings.warehouse_dir), database_url=settings.database_url)
+    _say(f"annual-compliance {result['year']} (as of {result['as_of']})")
+    _say(f"  inbox: {result['files_seen']} files — {result['accepted']} accepted, {result['unchanged']} "
+         f"unchanged, {len(result['rejected'])} rejected")
+    for file, reason in result["rejected"]:
+        _say(f"    rejected {reason}")
+    for province, counts in sorted(result["provinces"].items()):
+        _say(f"  province {province}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    _say("  outputs:")
+    for path in result["outputs"]:
+        _say(f"    {path}")
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from chanjiao.catalogue import load_catalogue
+    from chanjiao.fileio import write_atomic
+    from chanjiao.template import blank_workbook
+
+    path = write_atomic(args.output, blank_workbook(load_catalogue(), args.year, args.kind))
+    _say(f"wrote {path} ({args.year} {args.kind})")
+    return 0
+
+
+def _open_warehouse(args: argparse.Namespace):
+    from chanjiao.settings import Settings
+    from warehouse import Warehouse
+
+    settings = Settings().with_overrides(warehouse_dir=args.warehouse, database_url=args.database_url)
+    return Warehouse.open(settings.url)
+
+
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    warehouse = _open_warehouse(args)
+    try:
+        record = warehouse.withdraw(args.consortium, args.year, args.kind, args.version, args.reason)
+    finally:
+        warehouse.close()
+    _say(f"withdrew {record.consortium_id} {record.year} {record.kind} v{record.version} ({record.source_file}): "
+         f"{record.withdrawn_reason}. Re-run `chanjiao run --year {record.year}` to update timeliness.")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    warehouse = _open_warehouse(args)
+    try:
+        rows = warehouse.timeliness(args.year, args.province)
+    finally:
+        warehouse.close()
+    if not rows:
+        _say(f"no timeliness for {args.year} yet: run `chanjiao run --year {args.year}` first")
+        return 1
+    _say(f"{'consortium':<14} {'kind':<8} {'due':<10}  {'status':<11} {'late':>4}  approved  version")
+    for row in rows:
+        late = "" if row["days_late"] is None else str(row["days_late"])
+        version = "" if row["latest_version"] is None else f"v{row['latest_version']}"
+        _say(f"{row['consortium_id']:<14} {row['kind']:<8} {row['due_date']:%Y-%m-%d}  {row['status']:<11} "
+             f"{late:>4}  {'yes' if row['city_approved'] else 'no':<8}  {version}")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from chanjiao.sample import generate_sample
+
+    manifest = generate_sample(args.out, seed=args.seed)
+    _say(f"wrote the sample to {args.out}: {len(manifest['files'])} files (seed {args.seed})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chanjiao", description="市域产教联合体 yearly compliance reporting")
+    parser.add_argument("--version", action="version", version=f"chanjiao {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def storage_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--warehouse", type=Path, help="warehouse folder (default: ./warehouse of the project)")
+        p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the warehouse folder)")
+
+    run = commands.add_parser("run", help="ingest the inbox and process one year")
+    run.add_argument("--year", type=_year, required=True)
+    run.add_argument("--province", action="append", metavar="CODE",
+                     help="province code (GB/T 2260), repeatable; default all provinces")
+    run.add_argument("--inbox", type=Path, help="inbox folder holding <year>/ subfolders")
+    run.add_argument("--registry", type=Path, help="consortium registry CSV")
+    run.add_argument("--extensions", type=Path, help="deadline extensions CSV")
+    run.add_argument("--as-of", type=_date, help="judge deadlines as of this date (default: today, Beijing)")
+    run.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs")
+    storage_options(run)
+    run.set_defaults(handler=cmd_run)
+
+    template = commands.add_parser("template", help="write the blank submission workbook")
+    template.add_argument("--year", type=_year, required=True)
+    template.add_argument("--kind", choices=("plan", "summary"), required=True)
+    template.add_argument("-o", "--output", type=Path, required=True)
+    template.set_defaults(handler=cmd_template)
+
+    withdraw = commands.add_parser("withdraw", help="mark a version filed in error as withdrawn")
+    withdraw.add_argument("--consortium", required=True)
+    withdraw.add_argument("--year", type=_year, required=True)
+    withdraw.add_argument("--kind", choices=("plan", "summary"), required=True)
+    withdraw.add_argument("--version", type=int, required=True)
+    withdraw.add_argument("--reason", required=True)
+    storage_options(withdraw)
+    withdraw.set_defaults(handler=cmd_withdraw)
+
+    status = commands.add_parser("status", help="show the stored timeliness of a year")
+    status.add_argument("--year", type=_year, required=True)
+    status.add_argument("--province")
+    storage_options(status)
+    status.set_defaults(handler=cmd_status)
+
+    sample = commands.add_parser("sample", help="regenerate the seeded sample inbox and registry")
+    sample.add_argument("--out", type=Path, default=Path("sample"))
+    sample.add_argument("--seed", type=int, default=20250101)
+    sample.set_defaults(handler=cmd_sample)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    verbose = getattr(args, "verbose", False)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    ours = logging.getLogger("chanjiao")
+    ours.addHandler(handler)
+    ours.setLevel(logging.INFO if verbose else logging.WARNING)
+    ours.propagate = False
+    try:
+        return args.handler(args)
+    except ChanjiaoError as exc:
+        sys.stderr.write(user_message(exc) + "\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except Exception as exc:
+        if verbose:
+            raise
+        sys.stderr.write(user_message(exc) + " (run with -v for the full traceback)\n")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

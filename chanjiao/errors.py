@@ -1,0 +1,59 @@
+"""Typed errors with context, and the one place that turns them into user-facing messages."""
+
+from __future__ import annotations
+
+
+class ChanjiaoError(Exception):
+    """Base class: every error the pipeline raises on purpose carries the context a person needs."""
+
+    def __init__(self, reason: str, *, file: str | None = None, consortium: str | None = None,
+                 field: str | None = None, row: int | str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.file = file
+        self.consortium = consortium
+        self.field = field
+        self.row = row
+
+    def context(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(str(self.file))
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.consortium:
+            parts.append(f"consortium {self.consortium}")
+        if self.field:
+            parts.append(f"field {self.field}")
+        return ": ".join(parts)
+
+    def __str__(self) -> str:
+        context = self.context()
+        return f"{context}: {self.reason}" if context else self.reason
+
+
+class RejectedFile(ChanjiaoError):
+    """A submission file that cannot be accepted as a version (DOMAIN.md, "Rejected")."""
+
+
+class ReferenceDataError(ChanjiaoError):
+    """A registry, calendar or catalogue file that is malformed: the run cannot go on without it."""
+
+
+class CatalogueError(ReferenceDataError):
+    """The field catalogue itself is malformed (unknown type, bad rule, unknown field in a rule)."""
+
+
+class NotFoundError(ChanjiaoError):
+    """Something an operator named (a consortium, a version) does not exist."""
+
+
+class ConfigurationError(ChanjiaoError):
+    """Settings or the machine are not as the pipeline needs (paths, fonts, database URL)."""
+
+
+def user_message(exc: BaseException) -> str:
+    """One line for a person: our own errors say where and why, anything else says what it was."""
+    if isinstance(exc, ChanjiaoError):
+        return f"error: {exc}"
+    return f"unexpected error ({type(exc).__name__}): {exc}"

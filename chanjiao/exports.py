@@ -1,0 +1,56 @@
+"""The stable CSV exports (the contract for later stages and for operators), as bytes.
+
+UTF-8 with BOM so Excel opens Chinese correctly; every text cell that a spreadsheet would run as a
+formula (starting with ``= + - @``, tab or CR) is neutralised with a leading apostrophe (OWASP).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pandas as pd
+
+SUBMISSIONS_COLUMNS = ("consortium_id", "name", "year", "kind", "due_date", "status", "days_late",
+                       "city_approved", "source_file", "version")
+REJECTED_COLUMNS = ("file", "reason")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> str:
+    """The cell's text, safe to open in a spreadsheet."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    if isinstance(value, str) and text.startswith(_FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
+def csv_bytes(frame: pd.DataFrame, columns: tuple[str, ...]) -> bytes:
+    """Exactly ``columns``, in order; UTF-8 with BOM, CRLF-free, every cell neutralised."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"export lacks column(s) {', '.join(missing)}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in frame[list(columns)].itertuples(index=False, name=None):
+        writer.writerow([neutralise(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def submissions_csv(timeliness: pd.DataFrame) -> bytes:
+    """``submissions.csv``: one row per consortium × year × kind, naming the latest accepted version."""
+    return csv_bytes(timeliness.sort_values(["consortium_id", "kind"]), SUBMISSIONS_COLUMNS)
+
+
+def rejected_csv(rejections: pd.DataFrame) -> bytes:
+    """``_rejected.csv``: one row per file rejected in the latest run, with its one-line reason."""
+    frame = rejections if len(rejections) else pd.DataFrame(columns=list(REJECTED_COLUMNS))
+    return csv_bytes(frame.sort_values("file"), REJECTED_COLUMNS)

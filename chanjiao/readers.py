@@ -1,0 +1,268 @@
+"""Reading submission files (``.xlsx``, ``.csv``, ``.json``) from bytes into rows, safely.
+
+Readers take the file's bytes (the task did the I/O) and return :class:`RawRow`s: the field code, the
+cell as found, and the submitter's 说明. Hostile input is refused before any parser sees it: size caps,
+zip member counts, declared sizes and compression ratios, and any DTD/entity declaration in the
+workbook's XML (billion laughs, external entities). Every refusal is a :class:`RejectedFile`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from chanjiao.errors import RejectedFile
+from chanjiao.normalize import PercentCell, nfkc
+
+SHEET_NAME = "填报数据"
+HEADER_CODE, HEADER_LABEL, HEADER_VALUE, HEADER_NOTE = "字段代码", "字段名称", "填报值", "说明"
+HEADER = (HEADER_CODE, HEADER_LABEL, HEADER_VALUE, HEADER_NOTE)
+# Header names accepted besides the Chinese ones (exports from other tools).
+_HEADER_ALIASES = {"code": HEADER_CODE, "label": HEADER_LABEL, "value": HEADER_VALUE, "note": HEADER_NOTE}
+SUPPORTED_SUFFIXES = (".xlsx", ".csv", ".json")
+NO_FIELD = "-"
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """Caps that keep a hostile or broken file from costing time or memory."""
+
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_unzipped_bytes: int = 64 * 1024 * 1024
+    max_zip_members: int = 500
+    max_compression_ratio: int = 100
+    max_rows: int = 2000
+
+
+@dataclass(frozen=True)
+class RawRow:
+    code: str
+    value: Any
+    note: str | None
+    where: str              # "row 7" / "fields.co_majors": where a person finds it in the file
+
+
+def _reject(file: str, reason: str, field: str = NO_FIELD) -> RejectedFile:
+    return RejectedFile(reason, file=file, field=field)
+
+
+def read_rows(file: str, content: bytes, limits: ReadLimits = ReadLimits()) -> list[RawRow]:
+    """Rows of one submission file; the format is chosen by the file name's suffix."""
+    suffix = "." + file.rsplit(".", 1)[-1].lower() if "." in file else ""
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise _reject(file, f"unsupported file type {suffix or '(none)'}: send .xlsx, .csv or .json"
+                      + (" (save an .xls workbook as .xlsx)" if suffix == ".xls" else ""))
+    if len(content) > limits.max_file_bytes:
+        raise _reject(file, f"file is {len(content):,} bytes, over the {limits.max_file_bytes:,}-byte limit")
+    if not content.strip():
+        raise _reject(file, "file is empty")
+    if suffix == ".xlsx":
+        return _read_xlsx(file, content, limits)
+    if suffix == ".csv":
+        return _read_csv(file, content, limits)
+    return _read_json(file, content)
+
+
+# --- xlsx ---------------------------------------------------------------------------------------
+
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def check_workbook_archive(file: str, content: bytes, limits: ReadLimits) -> None:
+    """Refuse zip bombs and XML entity attacks before openpyxl parses anything."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _reject(file, f"not a valid .xlsx workbook ({exc})") from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > limits.max_zip_members:
+            raise _reject(file, f"workbook has {len(members)} parts, over the limit of {limits.max_zip_members}")
+        declared = sum(m.file_size for m in members)
+        if declared > limits.max_unzipped_bytes:
+            raise _reject(file, f"workbook unpacks to {declared:,} bytes, over the "
+                                f"{limits.max_unzipped_bytes:,}-byte limit (zip bomb?)")
+        for member in members:
+            ratio = member.file_size / max(member.compress_size, 1)
+            if member.file_size > 1024 * 1024 and ratio > limits.max_compression_ratio:
+                raise _reject(file, f"workbook part {member.filename} compresses {ratio:.0f}:1, "
+                                    f"over the limit of {limits.max_compression_ratio}:1 (zip bomb?)")
+        if "[Content_Types].xml" not in archive.namelist():
+            raise _reject(file, "not a valid .xlsx workbook (no [Content_Types].xml)")
+        for member in members:
+            if not member.filename.endswith((".xml", ".rels")):
+                continue
+            try:
+                # zipfile never inflates past the declared size, so this read is bounded by the check above.
+                with archive.open(member) as stream:
+                    tail = b""
+                    while chunk := stream.read(256 * 1024):
+                        if _DTD.search(tail + chunk):
+                            raise _reject(file, f"workbook part {member.filename} declares a DTD or "
+                                                "entities (XML entity attack?)")
+                        tail = chunk[-16:]
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+                raise _reject(file, f"not a valid .xlsx workbook ({member.filename}: {exc})") from None
+
+
+def _xlsx_cell(cell) -> Any:
+    value = cell.value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
+        return PercentCell(Decimal(repr(value)))
+    if isinstance(value, str) and value.startswith("#") and value.endswith(("!", "?", "A")):
+        return value  # an Excel error such as #DIV/0! or #N/A is kept as text: it fails its type check
+    return value
+
+
+def _read_xlsx(file: str, content: bytes, limits: ReadLimits) -> list[RawRow]:
+    check_workbook_archive(file, content, limits)
+    import openpyxl  # imported here: the CSV/JSON paths and the CLI's quick commands do not pay for it
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about data validation / unknown extensions
+            workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types on broken parts; all mean "unreadable"
+        raise _reject(file, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+    try:
+        if SHEET_NAME not in workbook.sheetnames:
+            raise _reject(file, f"no sheet named {SHEET_NAME} (sheets: {', '.join(workbook.sheetnames)})")
+        sheet = workbook[SHEET_NAME]
+        rows = []
+        for number, cells in enumerate(sheet.iter_rows(max_col=8), start=1):
+            if number > limits.max_rows + 1:
+                raise _reject(file, f"sheet {SHEET_NAME} has more than {limits.max_rows} rows")
+            rows.append((number, [_xlsx_cell(c) for c in cells]))
+    except RejectedFile:
+        raise
+    except Exception as exc:
+        raise _reject(file, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
+    finally:
+        workbook.close()
+    return _rows_from_table(file, rows)
+
+
+# --- csv ----------------------------------------------------------------------------------------
+
+def decode_csv(file: str, content: bytes) -> str:
+    """UTF-8 with or without BOM, else GB18030 — both occur in practice."""
+    if content.startswith(b"\xef\xbb\xbf"):
+        return content[3:].decode("utf-8", errors="strict")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("gb18030")
+    except UnicodeDecodeError:
+        raise _reject(file, "text is neither UTF-8 nor GB18030") from None
+
+
+def _read_csv(file: str, content: bytes, limits: ReadLimits) -> list[RawRow]:
+    try:
+        text = decode_csv(file, content)
+    except UnicodeDecodeError:
+        raise _reject(file, "text is not valid UTF-8") from None
+    if "\x00" in text:
+        raise _reject(file, "not a text file (NUL bytes)")
+    try:
+        table = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise _reject(file, f"not a readable CSV ({exc})") from None
+    if len(table) > limits.max_rows + 1:
+        raise _reject(file, f"file has more than {limits.max_rows} rows")
+    return _rows_from_table(file, [(n, [c if c != "" else None for c in row]) for n, row in
+                                   enumerate(table, start=1)])
+
+
+# --- table (xlsx and csv share the layout) ------------------------------------------------------
+
+def _header_name(cell: Any) -> str:
+    name = nfkc(str(cell)) if cell is not None else ""
+    return _HEADER_ALIASES.get(name.lower(), name)
+
+
+def _rows_from_table(file: str, table: list[tuple[int, list[Any]]]) -> list[RawRow]:
+    """The four-column layout: find the header, then one field per row; blank rows are skipped."""
+    body = [(n, cells) for n, cells in table if any(c is not None and str(c).strip() for c in cells)]
+    if not body:
+        raise _reject(file, "no rows")
+    header_row, header_cells = body[0]
+    columns = {_header_name(c): i for i, c in enumerate(header_cells) if c is not None}
+    for needed in (HEADER_CODE, HEADER_VALUE):
+        if needed not in columns:
+            raise _reject(file, f"header row {header_row} lacks the column {needed} "
+                                f"(expected {' | '.join(HEADER)})")
+
+    def cell(cells: list[Any], name: str) -> Any:
+        index = columns.get(name)
+        return cells[index] if index is not None and index < len(cells) else None
+
+    rows = []
+    for number, cells in body[1:]:
+        code = cell(cells, HEADER_CODE)
+        code = nfkc(str(code)) if code is not None else ""
+        value, note = cell(cells, HEADER_VALUE), cell(cells, HEADER_NOTE)
+        if not code:
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue  # a label-only row (a section heading) carries no data
+            raise _reject(file, f"row {number} has a value but no {HEADER_CODE}")
+        note_text = nfkc(str(note)) if note is not None and str(note).strip() else None
+        rows.append(RawRow(code=code, value=value, note=note_text, where=f"row {number}"))
+    return rows
+
+
+# --- json ---------------------------------------------------------------------------------------
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+def _read_json(file: str, content: bytes) -> list[RawRow]:
+    try:
+        text = content.decode("utf-8-sig")
+        document = json.loads(text, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        raise _reject(file, f"duplicate field code {exc.key}", field=nfkc(exc.key)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise _reject(file, f"not valid JSON ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("fields"), dict):
+        raise _reject(file, 'not a submission: expected {"fields": {code: value, ...}, "notes": {...}}')
+    notes = document.get("notes") or {}
+    if not isinstance(notes, dict):
+        raise _reject(file, '"notes" must be an object {code: text}')
+    unknown_top = sorted(set(document) - {"fields", "notes"})
+    if unknown_top:
+        raise _reject(file, f"unexpected top-level key(s) {', '.join(unknown_top)}")
+    rows = []
+    for code, value in document["fields"].items():
+        if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+            value = ";".join(str(v) for v in value)  # codes may come as a list
+        elif isinstance(value, (dict, list)):
+            raise _reject(file, "value must be a number, text, true/false or null", field=nfkc(code))
+        note = notes.get(code)
+        rows.append(RawRow(code=nfkc(code), value=value,
+                           note=nfkc(str(note)) if note not in (None, "") else None,
+                           where=f"fields.{code}"))
+    codes = {row.code for row in rows}
+    rows.extend(RawRow(code=nfkc(code), value=None, note=nfkc(str(note)), where=f"notes.{code}")
+                for code, note in notes.items() if nfkc(code) not in codes and note not in (None, ""))
+    return rows

@@ -1,0 +1,54 @@
+"""One settings object, with defaults that work out of the box on the bundled sample.
+
+Every value can be set by environment (``CHANJIAO_…``) or a ``.env`` file; per-run choices (year,
+province, as-of date) are flow parameters, not settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chanjiao.readers import ReadLimits
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = PROJECT_ROOT / "sample"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHANJIAO_", env_file=".env", extra="ignore")
+
+    inbox_dir: Path = Field(SAMPLE_DIR / "inbox", description="INBOX/<year>/ holds the submission files")
+    registry_file: Path = Field(SAMPLE_DIR / "registry.csv", description="consortium registry CSV")
+    extensions_file: Path | None = Field(SAMPLE_DIR / "extensions.csv",
+                                         description="per-consortium deadline extensions CSV (optional)")
+    warehouse_dir: Path = Field(PROJECT_ROOT / "warehouse",
+                                description="holds warehouse.db (SQLite default) and reports/")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in warehouse_dir, "
+                                                       "e.g. postgresql+psycopg://user@host/db for production")
+    max_file_bytes: int = 20 * 1024 * 1024
+    max_unzipped_bytes: int = 64 * 1024 * 1024
+    max_compression_ratio: int = 100
+
+    @property
+    def url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.warehouse_dir / 'warehouse.db').resolve()}"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.warehouse_dir / "reports"
+
+    @property
+    def read_limits(self) -> ReadLimits:
+        return ReadLimits(max_file_bytes=self.max_file_bytes, max_unzipped_bytes=self.max_unzipped_bytes,
+                          max_compression_ratio=self.max_compression_ratio)
+
+    def with_overrides(self, **overrides) -> "Settings":
+        """A copy with the given values replaced; ``None`` means "keep the setting"."""
+        values = self.model_dump(exclude_unset=True)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return type(self)(**values)

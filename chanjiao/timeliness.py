@@ -1,0 +1,138 @@
+"""Timeliness per consortium × year × kind, computed (not validated): a missing file has no row.
+
+Also the version rules of the contract: the latest accepted version (the one scored) is the greatest
+(submitted_on, ingest sequence, file name); timeliness uses the first accepted version. Withdrawn versions
+are kept in the warehouse but count for neither.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import PurePosixPath
+
+import pandas as pd
+
+from chanjiao.catalogue import KINDS
+from chanjiao.errors import ReferenceDataError
+
+STATUSES = ("on_time", "late", "missing", "not_yet_due")
+VERSION_COLUMNS = ("consortium_id", "year", "kind", "version", "submitted_on", "ingest_seq", "source_file",
+                   "city_approved_on", "withdrawn")
+TIMELINESS_COLUMNS = ("consortium_id", "name", "province_code", "year", "kind", "due_date", "extended",
+                      "status", "days_late", "city_approved", "first_version", "first_submitted_on",
+                      "source_file", "version")
+
+
+def expected_filers(registry: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Consortia that must file for ``year``: recognised by then, and not withdrawn from an earlier year.
+
+    ``adjusted`` consortia still file (they stay recognised until withdrawn); a ``withdrawn`` one is not
+    expected from its ``status_year`` on (DOMAIN.md).
+    """
+    recognised = registry["recognized_year"].fillna(9999) <= year
+    gone = (registry["status"] == "withdrawn") & (registry["status_year"].fillna(9999) <= year)
+    return registry[recognised & ~gone]
+
+
+def due_date(consortium: pd.Series, year: int, kind: str, deadlines: pd.DataFrame,
+             extensions: pd.DataFrame) -> tuple[date, bool]:
+    """The due date for one consortium's document and whether an extension set it.
+
+    The most specific deadline row wins: the province's own rows over the ``*`` defaults, and among them a
+    row for the consortium's recognition batch over a general one.
+    """
+    if len(extensions):
+        granted = extensions[(extensions["consortium_id"] == consortium["consortium_id"])
+                             & (extensions["year"] == year) & (extensions["kind"] == kind)]
+        if len(granted):
+            return granted.iloc[0]["due_date"], True
+    rows = deadlines[(deadlines["kind"] == kind)
+                     & (deadlines["year_from"].fillna(0) <= year)
+                     & (deadlines["year_to"].fillna(9999) >= year)
+                     & (deadlines["recognized_year"].isna()
+                        | (deadlines["recognized_year"] == consortium["recognized_year"]))]
+    for province in (consortium["province_code"], "*"):
+        candidates = rows[rows["province_code"] == province]
+        specific = candidates[candidates["recognized_year"].notna()]
+        chosen = specific if len(specific) else candidates
+        if len(chosen) > 1:
+            raise ReferenceDataError(f"{len(chosen)} deadline rows match {kind} {year} for province {province}",
+                                     file="deadlines.csv", consortium=consortium["consortium_id"])
+        if len(chosen) == 1:
+            month, day = (int(x) for x in chosen.iloc[0]["due_month_day"].split("-"))
+            return date(year, month, day), False
+    raise ReferenceDataError(f"no deadline rule covers the {year} {kind}", file="deadlines.csv",
+                             consortium=consortium["consortium_id"])
+
+
+def _order_key(frame: pd.DataFrame) -> pd.DataFrame:
+    keyed = frame.assign(_file_name=frame["source_file"].map(lambda p: PurePosixPath(p).name))
+    return keyed.sort_values(["submitted_on", "ingest_seq", "_file_name"], kind="stable")
+
+
+def live_versions(versions: pd.DataFrame) -> pd.DataFrame:
+    return versions[~versions["withdrawn"].astype(bool)]
+
+
+def latest_versions(versions: pd.DataFrame) -> pd.DataFrame:
+    """The version scored for each consortium × year × kind: greatest (submitted_on, ingest seq, name)."""
+    ordered = _order_key(live_versions(versions))
+    return ordered.groupby(["consortium_id", "year", "kind"], sort=True).tail(1).drop(columns="_file_name")
+
+
+def first_versions(versions: pd.DataFrame) -> pd.DataFrame:
+    """The version timeliness is judged on: the first accepted, by the same ordering."""
+    ordered = _order_key(live_versions(versions))
+    return ordered.groupby(["consortium_id", "year", "kind"], sort=True).head(1).drop(columns="_file_name")
+
+
+def compute_timeliness(registry: pd.DataFrame, versions: pd.DataFrame, deadlines: pd.DataFrame,
+                       extensions: pd.DataFrame, year: int, as_of: date,
+                       provinces: list[str] | None = None) -> pd.DataFrame:
+    """One row per expected consortium × kind for ``year`` (plus any consortium that filed anyway).
+
+    on_time ⇔ first submitted_on ≤ due date (inclusive); late gives days late; with no accepted version
+    the status is ``missing`` once the due date has passed as of ``as_of``, else ``not_yet_due``.
+    ``city_approved`` reads the latest version (a resubmission may add the city's approval).
+    """
+    versions = versions[versions["year"] == year] if len(versions) else pd.DataFrame(columns=VERSION_COLUMNS)
+    firsts = first_versions(versions).set_index(["consortium_id", "kind"]) if len(versions) else None
+    latests = latest_versions(versions).set_index(["consortium_id", "kind"]) if len(versions) else None
+    filed = set(versions.loc[~versions["withdrawn"].astype(bool), "consortium_id"]) if len(versions) else set()
+    wanted = registry[registry.index.isin(expected_filers(registry, year).index) | registry.index.isin(filed)]
+    if provinces:
+        wanted = wanted[wanted["province_code"].isin(provinces)]
+
+    rows = []
+    for consortium_id, consortium in wanted.sort_index().iterrows():
+        for kind in KINDS:
+            due, extended = due_date(consortium, year, kind, deadlines, extensions)
+            key = (consortium_id, kind)
+            first = firsts.loc[key] if firsts is not None and key in firsts.index else None
+            latest = latests.loc[key] if latests is not None and key in latests.index else None
+            if first is not None:
+                days = (first["submitted_on"] - due).days
+                status, days_late = ("late", days) if days > 0 else ("on_time", 0)
+            else:
+                status, days_late = ("missing" if as_of > due else "not_yet_due"), None
+            rows.append({
+                "consortium_id": consortium_id,
+                "name": consortium["name"],
+                "province_code": consortium["province_code"],
+                "year": year,
+                "kind": kind,
+                "due_date": due,
+                "extended": extended,
+                "status": status,
+                "days_late": days_late,
+                "city_approved": bool(latest is not None and pd.notna(latest["city_approved_on"])
+                                      and latest["city_approved_on"] is not None),
+                "first_version": int(first["version"]) if first is not None else None,
+                "first_submitted_on": first["submitted_on"] if first is not None else None,
+                "source_file": latest["source_file"] if latest is not None else None,
+                "version": int(latest["version"]) if latest is not None else None,
+            })
+    frame = pd.DataFrame(rows, columns=list(TIMELINESS_COLUMNS))
+    for column in ("days_late", "first_version", "version"):
+        frame[column] = frame[column].astype("Int64")
+    return frame

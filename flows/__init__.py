@@ -1,0 +1,1 @@
+"""Prefect flows: wiring only, readable top to bottom."""

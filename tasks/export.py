@@ -1,0 +1,69 @@
+"""Writing the stable CSV exports and the run's Prefect artifact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from chanjiao.exports import rejected_csv, submissions_csv
+from chanjiao.fileio import write_atomic
+from warehouse import Warehouse
+
+
+@task(name="export-submissions", task_run_name="export-submissions-{year}-{province_code}",
+      cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def export_submissions(timeliness: pd.DataFrame, reports_dir: Path, year: int, province_code: str) -> Path:
+    """``reports/<year>/<province>/submissions.csv``, written atomically."""
+    path = write_atomic(Path(reports_dir) / str(year) / province_code / "submissions.csv",
+                        submissions_csv(timeliness))
+    get_run_logger().info("wrote %s (%d rows)", path, len(timeliness))
+    return path
+
+
+@task(name="export-rejections", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+def export_rejections(database_url: str, reports_dir: Path, years: list[int]) -> list[Path]:
+    """``reports/<year>/_rejected.csv`` for every inbox year: the files rejected by the latest run."""
+    warehouse = Warehouse.open(database_url)
+    try:
+        paths = []
+        for year in years:
+            rows = pd.DataFrame([{"file": r.file, "reason": r.reason} for r in warehouse.rejections(year)],
+                                columns=["file", "reason"])
+            paths.append(write_atomic(Path(reports_dir) / str(year) / "_rejected.csv", rejected_csv(rows)))
+    finally:
+        warehouse.close()
+    return paths
+
+
+@task(name="publish-run-summary", cache_policy=NO_CACHE)
+def publish_run_summary(year: int, ingest, timeliness: dict[str, pd.DataFrame], outputs: list[Path]) -> str:
+    """A markdown artifact a person reads after a run: files, statuses by province, where outputs went."""
+    lines = [f"# 市域产教联合体 annual compliance — {year}", "",
+             f"Inbox: {ingest.files_seen} files, {len(ingest.accepted)} accepted, {ingest.unchanged} unchanged, "
+             f"{len(ingest.rejected)} rejected.", ""]
+    if ingest.rejected:
+        lines += ["## Rejected files", "", "| file | reason |", "|---|---|"]
+        lines += [f"| {f} | {r.replace('|', '/')} |" for f, r in ingest.rejected]
+        lines.append("")
+    table = []
+    for province, frame in sorted(timeliness.items()):
+        counts = frame["status"].value_counts()
+        table.append({"province": province, "rows": len(frame),
+                      **{s: int(counts.get(s, 0)) for s in ("on_time", "late", "missing", "not_yet_due")},
+                      "not_city_approved": int((~frame["city_approved"] & frame["version"].notna()).sum())})
+    if table:
+        lines += ["## Timeliness", "", "| province | on time | late | missing | not yet due | not city-approved |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {t['province']} | {t['on_time']} | {t['late']} | {t['missing']} | {t['not_yet_due']} | "
+                  f"{t['not_city_approved']} |" for t in table]
+        lines.append("")
+        create_table_artifact(table, key=f"timeliness-{year}", description=f"Submission timeliness {year}")
+    lines += ["## Outputs", ""] + [f"- `{p}`" for p in outputs]
+    markdown = "\n".join(lines)
+    create_markdown_artifact(markdown, key=f"annual-compliance-{year}", description=f"Run summary {year}")
+    return markdown

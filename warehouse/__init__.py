@@ -1,0 +1,9 @@
+"""The warehouse: SQLAlchemy models, Alembic migrations and a small data API.
+
+By default the data itself lives here too (``warehouse/warehouse.db``, ``warehouse/reports/``; both
+ignored by git); production points ``CHANJIAO_DATABASE_URL`` at PostgreSQL.
+"""
+
+from warehouse.api import RejectionRecord, VersionRecord, Warehouse
+
+__all__ = ["RejectionRecord", "VersionRecord", "Warehouse"]

@@ -1,0 +1,267 @@
+"""The warehouse's data API: the only place that speaks SQL. Switching SQLite → PostgreSQL is a URL.
+
+Callers get and give core types (``Submission``, ``FieldValue``) or the small records below, never ORM
+objects, so nothing outside this package holds a session.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from chanjiao import __version__
+from chanjiao.errors import ConfigurationError, NotFoundError
+from chanjiao.ingest import FieldValue, Submission
+from chanjiao.normalize import to_storage
+from warehouse.models import (Consortium, IngestRun, Province, Rejection, SubmissionValue, SubmissionVersion,
+                              Timeliness)
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    id: int                      # the ingest sequence
+    consortium_id: str
+    year: int
+    kind: str
+    version: int
+    submitted_on: date
+    city_approved_on: date | None
+    consortium_name: str | None
+    source_file: str
+    sha256: str
+    ingested_at: datetime
+    withdrawn: bool
+    withdrawn_reason: str | None
+
+    @property
+    def ingest_seq(self) -> int:
+        return self.id
+
+
+@dataclass(frozen=True)
+class RejectionRecord:
+    file: str
+    inbox_year: int | None
+    sha256: str
+    field: str
+    reason: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _version_record(row: SubmissionVersion) -> VersionRecord:
+    return VersionRecord(id=row.id, consortium_id=row.consortium_id, year=row.year, kind=row.kind,
+                         version=row.version, submitted_on=row.submitted_on, city_approved_on=row.city_approved_on,
+                         consortium_name=row.consortium_name, source_file=row.source_file, sha256=row.sha256,
+                         ingested_at=row.ingested_at, withdrawn=row.withdrawn, withdrawn_reason=row.withdrawn_reason)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+class Warehouse:
+    """A handle on one warehouse database; :meth:`open` migrates it to the current schema first."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> "Warehouse":
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            engine = create_engine(url, pool_pre_ping=True)
+        except Exception as exc:  # a malformed URL or a missing driver
+            raise ConfigurationError(f"cannot use database URL {url!r}: {exc}") from None
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        warehouse = cls(engine)
+        if migrate:
+            warehouse.migrate()
+        return warehouse
+
+    def migrate(self) -> None:
+        """Bring the schema to Alembic's head (idempotent)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # --- registry ---------------------------------------------------------------------------------
+
+    def sync_registry(self, consortia: Iterable[dict], provinces: Iterable[dict]) -> None:
+        """Make the warehouse's copy of the registry and provinces match the files (upsert by key)."""
+        with self.session() as session:
+            for row in provinces:
+                session.merge(Province(province_code=row["province_code"], name=row["province"],
+                                       department=row["department"], framework=row["framework"]))
+            for row in consortia:
+                session.merge(Consortium(**{column: row[column] for column in Consortium.__table__.columns.keys()}))
+
+    def consortium_names(self) -> dict[str, str]:
+        with self.session() as session:
+            return dict(session.execute(select(Consortium.consortium_id, Consortium.name)).all())
+
+    # --- ingest -----------------------------------------------------------------------------------
+
+    def start_run(self, inbox: str) -> int:
+        with self.session() as session:
+            run = IngestRun(started_at=_now(), inbox=inbox, pipeline_version=__version__)
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def finish_run(self, run_id: int, *, files_seen: int, accepted: int, rejected: int, unchanged: int) -> None:
+        with self.session() as session:
+            run = session.get(IngestRun, run_id)
+            run.finished_at = _now()
+            run.files_seen, run.accepted, run.rejected, run.unchanged = files_seen, accepted, rejected, unchanged
+
+    def known_hashes(self) -> set[str]:
+        """Content hashes of every accepted file: an unchanged file is never ingested twice."""
+        with self.session() as session:
+            return set(session.scalars(select(SubmissionVersion.sha256)))
+
+    def save_submission(self, submission: Submission, run_id: int | None = None) -> VersionRecord:
+        """Store an accepted file as the next version of its consortium × year × kind."""
+        with self.session() as session:
+            latest = session.scalar(
+                select(func.max(SubmissionVersion.version)).where(
+                    SubmissionVersion.consortium_id == submission.consortium_id,
+                    SubmissionVersion.year == submission.year,
+                    SubmissionVersion.kind == submission.kind))
+            row = SubmissionVersion(
+                consortium_id=submission.consortium_id, year=submission.year, kind=submission.kind,
+                version=(latest or 0) + 1, submitted_on=submission.submitted_on,
+                city_approved_on=submission.city_approved_on, consortium_name=submission.consortium_name,
+                source_file=submission.source_file, sha256=submission.sha256, size_bytes=submission.size_bytes,
+                ingested_at=_now(), run_id=run_id, withdrawn=False,
+                values=[SubmissionValue(field_code=v.code, raw=v.raw, value=to_storage(v.value), problem=v.problem,
+                                        note=v.note) for v in submission.values.values()])
+            session.add(row)
+            session.flush()
+            return _version_record(row)
+
+    def replace_rejections(self, rejections: Iterable[tuple[str, int | None, str, str, str]],
+                           run_id: int | None = None) -> None:
+        """Record this run's rejections ``(file, inbox_year, sha256, field, reason)``; older ones are cleared.
+
+        A file rejected before and not rejected now was fixed, accepted or removed; its row goes.
+        """
+        now = _now()
+        with self.session() as session:
+            previous = {r.file: r for r in session.scalars(select(Rejection))}
+            current = set()
+            for file, inbox_year, sha256, field, reason in rejections:
+                current.add(file)
+                first_seen = previous[file].first_seen_at if file in previous and previous[file].sha256 == sha256 \
+                    else now
+                session.merge(Rejection(file=file, inbox_year=inbox_year, sha256=sha256, field=field, reason=reason,
+                                        first_seen_at=first_seen, last_seen_at=now, run_id=run_id))
+            stale = set(previous) - current
+            if stale:
+                session.execute(delete(Rejection).where(Rejection.file.in_(stale)))
+
+    def rejections(self, inbox_year: int | None = None) -> list[RejectionRecord]:
+        with self.session() as session:
+            query = select(Rejection).order_by(Rejection.file)
+            if inbox_year is not None:
+                query = query.where(Rejection.inbox_year == inbox_year)
+            return [RejectionRecord(file=r.file, inbox_year=r.inbox_year, sha256=r.sha256, field=r.field,
+                                    reason=r.reason, first_seen_at=r.first_seen_at, last_seen_at=r.last_seen_at)
+                    for r in session.scalars(query)]
+
+    # --- versions ---------------------------------------------------------------------------------
+
+    def versions(self, year: int | None = None, consortium_ids: Iterable[str] | None = None) -> list[VersionRecord]:
+        with self.session() as session:
+            query = select(SubmissionVersion).order_by(SubmissionVersion.id)
+            if year is not None:
+                query = query.where(SubmissionVersion.year == year)
+            if consortium_ids is not None:
+                query = query.where(SubmissionVersion.consortium_id.in_(list(consortium_ids)))
+            return [_version_record(row) for row in session.scalars(query)]
+
+    def values(self, version_id: int) -> dict[str, FieldValue]:
+        """The stored fields of one version, as text (``value`` is the canonical storage form)."""
+        with self.session() as session:
+            rows = session.scalars(select(SubmissionValue).where(SubmissionValue.version_id == version_id))
+            return {r.field_code: FieldValue(code=r.field_code, raw=r.raw, value=r.value, problem=r.problem,
+                                             note=r.note) for r in rows}
+
+    def withdraw(self, consortium_id: str, year: int, kind: str, version: int, reason: str) -> VersionRecord:
+        """Mark a version filed in error as withdrawn: kept, but neither scored nor used for timeliness."""
+        if not reason.strip():
+            raise ConfigurationError("a withdrawal needs a reason")
+        with self.session() as session:
+            row = session.scalar(select(SubmissionVersion).where(
+                SubmissionVersion.consortium_id == consortium_id, SubmissionVersion.year == year,
+                SubmissionVersion.kind == kind, SubmissionVersion.version == version))
+            if row is None:
+                known = session.scalars(select(SubmissionVersion.version).where(
+                    SubmissionVersion.consortium_id == consortium_id, SubmissionVersion.year == year,
+                    SubmissionVersion.kind == kind).order_by(SubmissionVersion.version)).all()
+                have = f"versions on file: {', '.join(map(str, known))}" if known else "no versions on file"
+                raise NotFoundError(f"no version {version} of the {year} {kind} ({have})", consortium=consortium_id)
+            row.withdrawn, row.withdrawn_reason, row.withdrawn_at = True, reason.strip(), _now()
+            session.flush()
+            return _version_record(row)
+
+    # --- timeliness -------------------------------------------------------------------------------
+
+    def save_timeliness(self, rows: Iterable[dict], *, year: int, province_codes: Iterable[str],
+                        as_of: date) -> int:
+        """Replace the year's timeliness for the given provinces with ``rows`` (one per consortium × kind)."""
+        now, count = _now(), 0
+        with self.session() as session:
+            session.execute(delete(Timeliness).where(Timeliness.year == year,
+                                                     Timeliness.province_code.in_(list(province_codes))))
+            for row in rows:
+                session.add(Timeliness(
+                    consortium_id=row["consortium_id"], year=year, kind=row["kind"],
+                    province_code=row["province_code"], due_date=row["due_date"], extended=row["extended"],
+                    status=row["status"], days_late=row["days_late"], city_approved=row["city_approved"],
+                    first_version=row["first_version"], first_submitted_on=row["first_submitted_on"],
+                    latest_version=row["version"], source_file=row["source_file"], as_of=as_of,
+                    computed_at=now))
+                count += 1
+        return count
+
+    def timeliness(self, year: int, province_code: str | None = None) -> list[dict]:
+        with self.session() as session:
+            query = select(Timeliness).where(Timeliness.year == year).order_by(Timeliness.consortium_id,
+                                                                              Timeliness.kind)
+            if province_code is not None:
+                query = query.where(Timeliness.province_code == province_code)
+            columns = Timeliness.__table__.columns.keys()
+            return [{c: getattr(r, c) for c in columns} for r in session.scalars(query)]

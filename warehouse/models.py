@@ -1,0 +1,137 @@
+"""SQLAlchemy 2 models of the warehouse: every submission version, its values, rejections, timeliness.
+
+Schema changes go through Alembic (``warehouse/migrations``); these models are the migrations' target.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, MetaData, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Province(Base):
+    __tablename__ = "provinces"
+    province_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    department: Mapped[str] = mapped_column(String(80))
+    framework: Mapped[str] = mapped_column(String(40))
+
+
+class Consortium(Base):
+    """The registry as of the latest run (the registry file stays the source; this is its copy)."""
+
+    __tablename__ = "consortia"
+    consortium_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    province_code: Mapped[str] = mapped_column(String(8), index=True)
+    province: Mapped[str] = mapped_column(String(40))
+    city: Mapped[str] = mapped_column(String(60))
+    level: Mapped[str] = mapped_column(String(16))
+    recognized_year: Mapped[int] = mapped_column(Integer)
+    dev_zone: Mapped[str] = mapped_column(String(200))
+    lead_schools: Mapped[str] = mapped_column(Text)
+    lead_enterprises: Mapped[str] = mapped_column(Text)
+    industry_codes: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    status_year: Mapped[int | None] = mapped_column(Integer)
+
+
+class IngestRun(Base):
+    __tablename__ = "ingest_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    inbox: Mapped[str] = mapped_column(Text)
+    pipeline_version: Mapped[str] = mapped_column(String(32))
+    files_seen: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SubmissionVersion(Base):
+    """One accepted file. Its id is the ingest sequence; ``version`` counts per consortium × year × kind."""
+
+    __tablename__ = "submission_versions"
+    __table_args__ = (UniqueConstraint("consortium_id", "year", "kind", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    consortium_id: Mapped[str] = mapped_column(String(32), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    submitted_on: Mapped[date] = mapped_column(Date)
+    city_approved_on: Mapped[date | None] = mapped_column(Date)
+    consortium_name: Mapped[str | None] = mapped_column(Text)
+    source_file: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    ingested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"))
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    values: Mapped[list["SubmissionValue"]] = relationship(back_populates="submission",
+                                                           cascade="all, delete-orphan")
+
+
+class SubmissionValue(Base):
+    """One field of a version: as typed (``raw``), as understood (``value``), or why it could not be read."""
+
+    __tablename__ = "submission_values"
+    version_id: Mapped[int] = mapped_column(ForeignKey("submission_versions.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    field_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    raw: Mapped[str | None] = mapped_column(Text)
+    value: Mapped[str | None] = mapped_column(Text)
+    problem: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    submission: Mapped[SubmissionVersion] = relationship(back_populates="values")
+
+
+class Rejection(Base):
+    """A file rejected by the latest run that saw it; it is retried on every run until accepted or removed."""
+
+    __tablename__ = "rejections"
+    file: Mapped[str] = mapped_column(String(500), primary_key=True)
+    inbox_year: Mapped[int | None] = mapped_column(Integer, index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"))
+
+
+class Timeliness(Base):
+    """Status per consortium × year × kind, as of the run that computed it."""
+
+    __tablename__ = "timeliness"
+    consortium_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(8), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16))
+    days_late: Mapped[int | None] = mapped_column(Integer)
+    city_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_version: Mapped[int | None] = mapped_column(Integer)
+    first_submitted_on: Mapped[date | None] = mapped_column(Date)
+    latest_version: Mapped[int | None] = mapped_column(Integer)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    as_of: Mapped[date] = mapped_column(Date)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
