@@ -23,7 +23,7 @@ class ChanjiaoError(Exception):
             parts.append(f"row {self.row}")
         if self.consortium:
             parts.append(f"consortium {self.consortium}")
-        if self.field:
+        if self.field and self.field != "-":
             parts.append(f"field {self.field}")
         return ": ".join(parts)
 

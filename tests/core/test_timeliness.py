@@ -1,0 +1,121 @@
+"""Timeliness and version choice, against dates worked out by hand from deadlines.csv."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from chanjiao.errors import ReferenceDataError
+from chanjiao.timeliness import compute_timeliness, due_date, expected_filers, first_versions, latest_versions
+
+
+def versions(*rows):
+    """rows: (consortium, year, kind, version, submitted_on, ingest_seq, file, city_approved_on, withdrawn)."""
+    return pd.DataFrame(rows, columns=["consortium_id", "year", "kind", "version", "submitted_on", "ingest_seq",
+                                       "source_file", "city_approved_on", "withdrawn"])
+
+
+def status(frame, consortium, kind):
+    return frame.set_index(["consortium_id", "kind"]).loc[(consortium, kind)]
+
+
+def test_due_dates_follow_the_most_specific_rule(reference):
+    registry, deadlines, none = reference.registry, reference.deadlines, reference.extensions.iloc[0:0]
+    # Shanxi's first batch: 2024 plan by 06-28, summary by 12-15; from 2025 plan by 01-15.
+    assert due_date(registry.loc["SX-2024-01"], 2024, "plan", deadlines, none) == (date(2024, 6, 28), False)
+    assert due_date(registry.loc["SX-2024-01"], 2024, "summary", deadlines, none) == (date(2024, 12, 15), False)
+    assert due_date(registry.loc["SX-2024-01"], 2025, "plan", deadlines, none) == (date(2025, 1, 15), False)
+    # Hunan has no rule of its own: the project default rows.
+    assert due_date(registry.loc["HN-2024-01"], 2024, "plan", deadlines, none) == (date(2024, 1, 15), False)
+    assert due_date(registry.loc["HN-2024-01"], 2025, "summary", deadlines, none) == (date(2025, 12, 15), False)
+
+
+def test_an_extension_replaces_the_due_date(reference):
+    found = due_date(reference.registry.loc["SX-2024-02"], 2025, "summary", reference.deadlines, reference.extensions)
+    assert found == (date(2025, 12, 31), True)
+
+
+def test_no_rule_is_a_clear_error(reference):
+    with pytest.raises(ReferenceDataError, match="no deadline rule covers the 2023 plan"):
+        due_date(reference.registry.loc["SX-2024-01"], 2023, "plan", reference.deadlines, reference.extensions)
+
+
+def test_expected_filers(reference):
+    assert sorted(expected_filers(reference.registry, 2024).index) == ["HN-2024-01", "HN-2024-02", "SX-2024-01",
+                                                                       "SX-2024-02"]
+    # SX-2025-01 is recognised in 2025; HN-2024-02 is withdrawn from 2025 on.
+    assert sorted(expected_filers(reference.registry, 2025).index) == ["HN-2024-01", "SX-2024-01", "SX-2024-02",
+                                                                       "SX-2025-01"]
+
+
+def test_latest_and_first_versions_use_submitted_on_then_ingest_order_then_name():
+    frame = versions(
+        ("A", 2025, "plan", 1, date(2025, 1, 10), 1, "2025/b.csv", None, False),
+        ("A", 2025, "plan", 2, date(2025, 1, 12), 2, "2025/a.csv", None, False),
+        ("A", 2025, "plan", 3, date(2025, 1, 11), 3, "2025/c.csv", None, False),   # filed later, dated earlier
+        ("B", 2025, "plan", 1, date(2025, 1, 9), 4, "2025/z.csv", None, False),
+        ("B", 2025, "plan", 2, date(2025, 1, 9), 5, "2025/y.csv", None, False),    # same day: ingest order
+    )
+    latest = latest_versions(frame).set_index("consortium_id")["version"].to_dict()
+    first = first_versions(frame).set_index("consortium_id")["version"].to_dict()
+    assert latest == {"A": 2, "B": 2}
+    assert first == {"A": 1, "B": 1}
+
+
+def test_withdrawn_versions_count_for_neither():
+    frame = versions(
+        ("A", 2025, "plan", 1, date(2025, 1, 1), 1, "2025/wrong.csv", None, True),
+        ("A", 2025, "plan", 2, date(2025, 1, 20), 2, "2025/right.csv", None, False),
+    )
+    assert first_versions(frame)["version"].tolist() == [2]
+    assert latest_versions(frame)["version"].tolist() == [2]
+
+
+def test_statuses_worked_out_by_hand(reference):
+    frame = versions(
+        # SX-2024-01 2025 plan due 2025-01-15: filed on the due date (inclusive) -> on time; approved.
+        ("SX-2024-01", 2025, "plan", 1, date(2025, 1, 15), 1, "2025/a.csv", date(2025, 1, 10), False),
+        # its summary due 2025-12-15: first filed 12-18 -> 3 days late; a v2 adds the city's approval.
+        ("SX-2024-01", 2025, "summary", 1, date(2025, 12, 18), 2, "2025/b.csv", None, False),
+        ("SX-2024-01", 2025, "summary", 2, date(2025, 12, 20), 3, "2025/b2.csv", date(2025, 12, 19), False),
+        # SX-2024-02 summary extended to 2025-12-31: filed 12-30 -> on time, not city-approved.
+        ("SX-2024-02", 2025, "summary", 1, date(2025, 12, 30), 4, "2025/c.csv", None, False),
+        # HN-2024-01 plan due 2025-01-15, filed 2025-02-14 -> 30 days late.
+        ("HN-2024-01", 2025, "plan", 1, date(2025, 2, 14), 5, "2025/d.json", date(2025, 2, 1), False),
+    )
+    result = compute_timeliness(reference.registry, frame, reference.deadlines, reference.extensions, 2025,
+                                as_of=date(2025, 12, 16))
+    assert len(result) == 8                      # 4 expected consortia x 2 kinds (withdrawn HN-2024-02 not)
+    row = status(result, "SX-2024-01", "plan")
+    assert (row["status"], row["days_late"], row["city_approved"], row["version"]) == ("on_time", 0, True, 1)
+    row = status(result, "SX-2024-01", "summary")
+    assert (row["status"], row["days_late"], row["city_approved"]) == ("late", 3, True)
+    assert (row["version"], row["source_file"], row["first_version"]) == (2, "2025/b2.csv", 1)
+    row = status(result, "SX-2024-02", "summary")
+    assert (row["status"], row["days_late"], row["city_approved"], row["extended"]) == ("on_time", 0, False, True)
+    assert status(result, "HN-2024-01", "plan")["days_late"] == 30
+    # As of 2025-12-16 the plans (due 01-15) are missing and the summaries (due 12-15) too.
+    assert status(result, "SX-2024-02", "plan")["status"] == "missing"
+    assert status(result, "HN-2024-01", "summary")["status"] == "missing"
+    assert pd.isna(status(result, "HN-2024-01", "summary")["days_late"])
+    # SX-2025-01's summary: due 2025-12-15, as of 12-16 -> missing; as of 12-15 -> not yet due (inclusive).
+    assert status(result, "SX-2025-01", "summary")["status"] == "missing"
+    earlier = compute_timeliness(reference.registry, frame, reference.deadlines, reference.extensions, 2025,
+                                 as_of=date(2025, 12, 15))
+    assert status(earlier, "SX-2025-01", "summary")["status"] == "not_yet_due"
+    assert status(earlier, "SX-2024-02", "summary")["status"] == "on_time"
+
+
+def test_province_filter_and_no_versions(reference):
+    result = compute_timeliness(reference.registry, versions(), reference.deadlines, reference.extensions, 2024,
+                                as_of=date(2024, 3, 1), provinces=["43"])
+    assert set(result["consortium_id"]) == {"HN-2024-01", "HN-2024-02"}
+    assert status(result, "HN-2024-01", "plan")["status"] == "missing"
+    assert status(result, "HN-2024-01", "summary")["status"] == "not_yet_due"
+
+
+def test_a_withdrawn_consortium_that_files_anyway_still_gets_a_row(reference):
+    frame = versions(("HN-2024-02", 2025, "plan", 1, date(2025, 1, 3), 1, "2025/e.csv", None, False))
+    result = compute_timeliness(reference.registry, frame, reference.deadlines, reference.extensions, 2025,
+                                as_of=date(2025, 6, 1))
+    assert status(result, "HN-2024-02", "plan")["status"] == "on_time"

@@ -1,0 +1,91 @@
+"""The warehouse API on SQLite and on a real PostgreSQL (see the ``database_url`` fixture)."""
+
+from datetime import date
+
+import pytest
+from builders import csv_bytes, minimal_fields
+from sqlalchemy import inspect
+
+from chanjiao.errors import NotFoundError
+from chanjiao.ingest import parse_submission
+from warehouse import Warehouse
+
+
+def submission(catalogue, name="2025/a.csv", **fields):
+    content = csv_bytes(minimal_fields(consortium_name="大同市通用航空产教联合体", **fields))
+    return parse_submission(name, content, catalogue, {"SX-2024-01", "SX-2024-02"})
+
+
+def test_migration_creates_the_schema_and_is_idempotent(warehouse, database_url):
+    warehouse.migrate()
+    again = Warehouse.open(database_url)
+    tables = set(inspect(again.engine).get_table_names())
+    again.close()
+    assert {"submission_versions", "submission_values", "rejections", "timeliness", "consortia", "provinces",
+            "ingest_runs", "alembic_version"} <= tables
+
+
+def test_versions_are_numbered_per_consortium_year_kind(warehouse, catalogue):
+    run = warehouse.start_run("inbox")
+    first = warehouse.save_submission(submission(catalogue, "2025/a.csv"), run)
+    second = warehouse.save_submission(submission(catalogue, "2025/b.csv", co_majors=3), run)
+    other = warehouse.save_submission(submission(catalogue, "2025/c.csv", consortium_id="SX-2024-02"), run)
+    assert (first.version, second.version, other.version) == (1, 2, 1)
+    assert first.id < second.id < other.id            # the ingest sequence
+    assert warehouse.known_hashes() == {first.sha256, second.sha256, other.sha256}
+    assert [v.source_file for v in warehouse.versions(2025, ["SX-2024-01"])] == ["2025/a.csv", "2025/b.csv"]
+    assert warehouse.versions(2024) == []
+
+
+def test_values_round_trip_with_chinese_text_and_problems(warehouse, catalogue):
+    saved = warehouse.save_submission(submission(catalogue, co_majors="十二", employment_rate_pct="85％",
+                                                 submitted_on="2025年1月10日"))
+    values = warehouse.values(saved.id)
+    assert values["consortium_name"].value == "大同市通用航空产教联合体"
+    assert values["co_majors"].raw == "十二" and values["co_majors"].value is None and values["co_majors"].problem
+    assert values["employment_rate_pct"].value == "85" and values["employment_rate_pct"].raw == "85％"
+    assert values["submitted_on"].value == "2025-01-10"
+    assert saved.submitted_on == date(2025, 1, 10) and saved.consortium_name == "大同市通用航空产教联合体"
+
+
+def test_withdraw_marks_and_keeps(warehouse, catalogue):
+    warehouse.save_submission(submission(catalogue))
+    record = warehouse.withdraw("SX-2024-01", 2025, "plan", 1, "  filed for the wrong consortium ")
+    assert record.withdrawn and record.withdrawn_reason == "filed for the wrong consortium"
+    assert warehouse.versions(2025)[0].withdrawn
+    with pytest.raises(NotFoundError, match="no version 2 of the 2025 plan \\(versions on file: 1\\)"):
+        warehouse.withdraw("SX-2024-01", 2025, "plan", 2, "x")
+    with pytest.raises(NotFoundError, match="no versions on file"):
+        warehouse.withdraw("SX-2024-02", 2025, "plan", 1, "x")
+
+
+def test_rejections_are_replaced_each_run(warehouse):
+    warehouse.replace_rejections([("2025/a.csv", 2025, "h1", "year", "a: bad year"),
+                                  ("2024/b.csv", 2024, "h2", "-", "b: broken")])
+    first_seen = warehouse.rejections(2025)[0].first_seen_at
+    warehouse.replace_rejections([("2025/a.csv", 2025, "h1", "year", "a: bad year")])
+    assert [r.file for r in warehouse.rejections()] == ["2025/a.csv"]
+    assert warehouse.rejections(2025)[0].first_seen_at == first_seen     # same file, same content
+    warehouse.replace_rejections([])
+    assert warehouse.rejections() == []
+
+
+def test_timeliness_is_replaced_per_year_and_province(warehouse):
+    row = {"consortium_id": "SX-2024-01", "kind": "plan", "province_code": "14", "due_date": date(2025, 1, 15),
+           "extended": False, "status": "late", "days_late": 2, "city_approved": True, "first_version": 1,
+           "first_submitted_on": date(2025, 1, 17), "version": 1, "source_file": "2025/a.csv"}
+    other = {**row, "consortium_id": "HN-2024-01", "province_code": "43"}
+    warehouse.save_timeliness([row, other], year=2025, province_codes=["14", "43"], as_of=date(2025, 6, 1))
+    warehouse.save_timeliness([{**row, "status": "on_time", "days_late": 0}], year=2025, province_codes=["14"],
+                              as_of=date(2025, 6, 2))
+    stored = warehouse.timeliness(2025)
+    assert [(r["consortium_id"], r["status"]) for r in stored] == [("HN-2024-01", "late"), ("SX-2024-01", "on_time")]
+    assert warehouse.timeliness(2025, "14")[0]["as_of"] == date(2025, 6, 2)
+
+
+def test_registry_sync_upserts(warehouse, reference):
+    registry = reference.registry.astype(object).where(reference.registry.notna(), None)
+    warehouse.sync_registry(registry.to_dict("records"), reference.provinces.to_dict("records"))
+    warehouse.sync_registry(registry.to_dict("records"), reference.provinces.to_dict("records"))
+    names = warehouse.consortium_names()
+    assert names["HN-2024-01"] == "株洲市轨道交通市域产教联合体" and len(names) == 5
