@@ -1,0 +1,130 @@
+"""End to end: the annual-compliance flow on the generated sample, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from datetime import date
+from pathlib import Path
+
+from builders import csv_bytes, minimal_fields
+
+from chanjiao.exports import REJECTED_COLUMNS, SUBMISSIONS_COLUMNS
+from flows.annual_compliance import annual_compliance
+from warehouse import Warehouse
+
+AS_OF = date(2026, 1, 31)   # every 2024 and 2025 deadline has passed
+
+
+def read_csv(path: Path) -> list[dict]:
+    content = path.read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf"), f"{path} lacks the UTF-8 BOM"
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def run(sample_dir: Path, inbox: Path, warehouse_dir: Path, database_url: str, year: int = 2025, **extra) -> dict:
+    return annual_compliance(year=year, as_of=AS_OF, inbox_dir=str(inbox),
+                             registry_file=str(sample_dir / "registry.csv"),
+                             extensions_file=str(sample_dir / "extensions.csv"),
+                             warehouse_dir=str(warehouse_dir), database_url=database_url, **extra)
+
+
+def test_annual_compliance_end_to_end(sample_dir, manifest, database_url, tmp_path):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(sample_dir / "inbox", inbox)
+    warehouse_dir = tmp_path / "warehouse"
+    files = manifest["files"]
+    accepted = [f for f in files if f["expected"] == "accepted"]
+    rejected = {f["file"]: f for f in files if f["expected"] == "rejected"}
+
+    result = run(sample_dir, inbox, warehouse_dir, database_url)
+
+    # Ingest: every file of every year, each accepted or rejected exactly as it was built to be.
+    assert result["files_seen"] == len(files)
+    assert result["accepted"] == len(accepted)
+    assert {file for file, _ in result["rejected"]} == set(rejected)
+    for file, reason in result["rejected"]:
+        assert reason.startswith(file)
+        if rejected[file]["rejected_field"] != "-":
+            assert f"field {rejected[file]['rejected_field']}" in reason, reason
+
+    # Exports: the contract's columns; one row per expected consortium x kind, statuses as built.
+    reports = warehouse_dir / "reports" / "2025"
+    rows = read_csv(reports / "14" / "submissions.csv") + read_csv(reports / "43" / "submissions.csv")
+    assert tuple(read_csv(reports / "14" / "submissions.csv")[0]) == SUBMISSIONS_COLUMNS
+    by_key = {(r["consortium_id"], r["kind"]): r for r in rows}
+    assert len(by_key) == len(rows)
+    for missing in (m for m in manifest["missing"] if m["year"] == 2025):
+        assert by_key[(missing["consortium_id"], missing["kind"])]["status"] == "missing"
+    for late in (m for m in manifest["late"] if m["year"] == 2025):
+        row = by_key[(late["consortium_id"], late["kind"])]
+        assert (row["status"], int(row["days_late"])) == ("late", late["days_late"])
+    for item in (m for m in manifest["not_city_approved"] if m["year"] == 2025):
+        assert by_key[(item["consortium_id"], item["kind"])]["city_approved"] == "false"
+    filed = {(f["consortium_id"], f["kind"]) for f in accepted if f["year"] == 2025}
+    assert {k for k, r in by_key.items() if r["status"] in ("on_time", "late")} == filed
+    for row in rows:
+        if row["status"] in ("on_time", "late"):
+            assert row["source_file"].startswith("2025/") and int(row["version"]) >= 1
+    rejected_rows = read_csv(reports / "_rejected.csv")
+    header = (reports / "_rejected.csv").read_bytes().decode("utf-8-sig").splitlines()[0]
+    assert tuple(header.split(",")) == REJECTED_COLUMNS
+    assert {r["file"] for r in rejected_rows} == {f for f in rejected if f.startswith("2025/")}
+    assert (warehouse_dir / "reports" / "2024" / "_rejected.csv").exists()
+
+    # The warehouse holds every version, with timeliness.
+    handle = Warehouse.open(database_url)
+    try:
+        assert len(handle.versions()) == len(accepted)
+        assert len(handle.timeliness(2025)) == len(rows)
+    finally:
+        handle.close()
+
+    # A second run with nothing new ingests nothing and changes nothing.
+    exported = (reports / "14" / "submissions.csv").read_bytes()
+    again = run(sample_dir, inbox, warehouse_dir, database_url)
+    assert (again["accepted"], again["unchanged"]) == (0, len(accepted))
+    assert {f for f, _ in again["rejected"]} == set(rejected)          # rejections are retried every run
+    assert (reports / "14" / "submissions.csv").read_bytes() == exported
+
+    # A resubmission becomes the next version and the one named in the export; withdrawing it rolls back.
+    target = next(r for r in rows if r["status"] in ("on_time", "late") and r["consortium_id"].startswith("SX"))
+    before = int(target["version"])
+    resubmitted = csv_bytes(minimal_fields(consortium_id=target["consortium_id"], kind=target["kind"],
+                                           submitted_on="2025-12-31", city_approved_on="2025-12-30"))
+    (inbox / "2025" / "resubmission.csv").write_bytes(resubmitted)
+    third = run(sample_dir, inbox, warehouse_dir, database_url, provinces=["14"])
+    assert third["accepted"] == 1 and set(third["provinces"]) == {"14"}
+    updated = {(r["consortium_id"], r["kind"]): r for r in read_csv(reports / "14" / "submissions.csv")}
+    row = updated[(target["consortium_id"], target["kind"])]
+    assert (row["source_file"], int(row["version"]), row["city_approved"]) == ("2025/resubmission.csv",
+                                                                              before + 1, "true")
+    assert row["status"] == target["status"]          # timeliness still judged on the first version
+
+    handle = Warehouse.open(database_url)
+    try:
+        handle.withdraw(target["consortium_id"], 2025, target["kind"], before + 1, "filed in error")
+    finally:
+        handle.close()
+    run(sample_dir, inbox, warehouse_dir, database_url, provinces=["14"])
+    restored = {(r["consortium_id"], r["kind"]): r for r in read_csv(reports / "14" / "submissions.csv")}
+    assert restored[(target["consortium_id"], target["kind"])]["version"] == target["version"]
+
+
+def test_a_registry_fix_cures_a_rejected_file(sample_dir, tmp_path):
+    """Rejections are retried every run: once the registry knows the consortium, its file is accepted."""
+    inbox = tmp_path / "inbox"
+    (inbox / "2025").mkdir(parents=True)
+    (inbox / "2025" / "new.csv").write_bytes(csv_bytes(minimal_fields(consortium_id="SX-2025-09")))
+    url = f"sqlite:///{tmp_path / 'wh.db'}"
+    first = run(sample_dir, inbox, tmp_path / "wh", url)
+    assert [f for f, _ in first["rejected"]] == ["2025/new.csv"]
+    registry = tmp_path / "registry.csv"
+    registry.write_text((sample_dir / "registry.csv").read_text(encoding="utf-8")
+                        + "SX-2025-09,新认定产教联合体,14,山西省,太原市,provincial,2025,某开发区,某学院,某企业,,,\n",
+                        encoding="utf-8")
+    second = annual_compliance(year=2025, as_of=AS_OF, inbox_dir=str(inbox), registry_file=str(registry),
+                               warehouse_dir=str(tmp_path / "wh"), database_url=url)
+    assert second["accepted"] == 1 and second["rejected"] == []
+    assert read_csv(tmp_path / "wh" / "reports" / "2025" / "_rejected.csv") == []
