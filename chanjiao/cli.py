@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from chanjiao import __version__
-from chanjiao.errors import ChanjiaoError, user_message
+from chanjiao.errors import ChanjiaoError, ConfigurationError, user_message
 
 log = logging.getLogger("chanjiao.cli")
 
@@ -103,6 +103,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings().with_overrides(inbox_dir=args.inbox, registry_file=args.registry,
                                          extensions_file=args.extensions, warehouse_dir=args.warehouse,
                                          database_url=args.database_url)
+    from chanjiao.reference import load_reference
+
+    # Fail fast, before a Prefect server is started, on the mistakes an operator makes most.
+    reference = load_reference(settings.registry_file, settings.extensions_file)
+    unknown = sorted(set(args.province or ()) - set(reference.provinces.index))
+    if unknown:
+        raise ConfigurationError(f"unknown province code(s) {', '.join(unknown)} "
+                                 f"(known: {', '.join(reference.provinces.index)})")
+    if not settings.inbox_dir.is_dir():
+        raise ConfigurationError(f"inbox folder {settings.inbox_dir} does not exist")
+
     from flows.annual_compliance import annual_compliance
 
     log.info("annual-compliance %d: inbox %s, warehouse %s", args.year, settings.inbox_dir, settings.url)

@@ -184,8 +184,11 @@ def _read_csv(file: str, content: bytes, limits: ReadLimits) -> list[RawRow]:
 
 # --- table (xlsx and csv share the layout) ------------------------------------------------------
 
+_HEADER_SEARCH_ROWS = 5
+
+
 def _header_name(cell: Any) -> str:
-    name = nfkc(str(cell)) if cell is not None else ""
+    name = re.sub(r"\s+", "", nfkc(str(cell))) if cell is not None else ""
     return _HEADER_ALIASES.get(name.lower(), name)
 
 
@@ -194,12 +197,18 @@ def _rows_from_table(file: str, table: list[tuple[int, list[Any]]]) -> list[RawR
     body = [(n, cells) for n, cells in table if any(c is not None and str(c).strip() for c in cells)]
     if not body:
         raise _reject(file, "no rows")
-    header_row, header_cells = body[0]
-    columns = {_header_name(c): i for i, c in enumerate(header_cells) if c is not None}
-    for needed in (HEADER_CODE, HEADER_VALUE):
-        if needed not in columns:
-            raise _reject(file, f"header row {header_row} lacks the column {needed} "
-                                f"(expected {' | '.join(HEADER)})")
+    # The header is the first row naming both key columns; a title line above it is allowed.
+    for position, (header_row, header_cells) in enumerate(body[:_HEADER_SEARCH_ROWS]):
+        columns = {_header_name(c): i for i, c in enumerate(header_cells) if c is not None}
+        if HEADER_CODE in columns and HEADER_VALUE in columns:
+            break
+    else:
+        header_row, header_cells = body[0]
+        columns = {_header_name(c): i for i, c in enumerate(header_cells) if c is not None}
+        needed = HEADER_CODE if HEADER_CODE not in columns else HEADER_VALUE
+        raise _reject(file, f"header row {header_row} lacks the column {needed} "
+                            f"(expected {' | '.join(HEADER)})")
+    body = body[position:]
 
     def cell(cells: list[Any], name: str) -> Any:
         index = columns.get(name)

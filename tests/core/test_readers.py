@@ -30,6 +30,11 @@ def test_csv_blank_and_heading_rows_are_skipped():
     assert [r.code for r in read_rows("a.csv", content)] == ["consortium_id", "year", "kind", "submitted_on"]
 
 
+def test_a_title_line_above_the_header_and_spaced_header_names_are_fine():
+    content = ("2025年度工作计划\n字段代码 , 字段 名称,填报值,说明\n" + csv_bytes(minimal_fields()).decode().split("\n", 1)[1])
+    assert [r.code for r in read_rows("a.csv", content.encode())][:2] == ["consortium_id", "year"]
+
+
 def test_csv_value_without_code_is_rejected():
     content = csv_bytes(minimal_fields(), rows=[["", "某字段", "12", ""]])
     with pytest.raises(RejectedFile, match="row 6 has a value but no 字段代码"):

@@ -1,0 +1,84 @@
+"""The ``chanjiao`` command: quick commands in-process, a whole run as a user would type it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from builders import csv_bytes, minimal_fields
+from conftest import REGISTRY_CSV
+from openpyxl import load_workbook
+
+from chanjiao.cli import main
+from chanjiao.ingest import parse_submission
+from warehouse import Warehouse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_template_command_writes_the_workbook(tmp_path, capsys):
+    out = tmp_path / "2026-计划.xlsx"
+    assert main(["template", "--year", "2026", "--kind", "plan", "-o", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    sheet = load_workbook(out)["填报数据"]
+    assert [c.value for c in sheet[1]] == ["字段代码", "字段名称", "填报值", "说明"]
+
+
+def test_withdraw_command(tmp_path, capsys, catalogue):
+    url = f"sqlite:///{tmp_path / 'wh.db'}"
+    handle = Warehouse.open(url)
+    handle.save_submission(parse_submission("2025/a.csv", csv_bytes(minimal_fields()), catalogue, {"SX-2024-01"}))
+    handle.close()
+    args = ["withdraw", "--consortium", "SX-2024-01", "--year", "2025", "--kind", "plan", "--database-url", url]
+    assert main(args + ["--version", "1", "--reason", "误报"]) == 0
+    assert "withdrew SX-2024-01 2025 plan v1" in capsys.readouterr().out
+    assert main(args + ["--version", "3", "--reason", "误报"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: consortium SX-2024-01: no version 3 of the 2025 plan (versions on file: 1)\n"
+
+
+def test_a_bad_registry_is_one_clear_line(tmp_path, capsys):
+    registry = tmp_path / "registry.csv"
+    registry.write_text(REGISTRY_CSV.replace(",14,山西省,大同市", ",99,山西省,大同市"), encoding="utf-8")
+    code = main(["run", "--year", "2025", "--registry", str(registry), "--inbox", str(tmp_path),
+                 "--warehouse", str(tmp_path / "wh")])
+    assert code == 2
+    assert capsys.readouterr().err == (f"error: {registry}: row 2: field province_code: province_code '99' is "
+                                       "not a known province\n")
+
+
+def test_an_unknown_province_is_refused_before_the_run(tmp_path, capsys):
+    registry = tmp_path / "registry.csv"
+    registry.write_text(REGISTRY_CSV, encoding="utf-8")
+    code = main(["run", "--year", "2025", "--province", "77", "--registry", str(registry), "--inbox",
+                 str(tmp_path), "--warehouse", str(tmp_path / "wh")])
+    assert code == 2 and "unknown province code(s) 77" in capsys.readouterr().err
+
+
+def test_run_as_a_user_types_it_keeps_the_terminal_clean(tmp_path):
+    """A real process, its own temporary Prefect server: only the summary reaches the terminal."""
+    inbox = tmp_path / "inbox" / "2025"
+    inbox.mkdir(parents=True)
+    (inbox / "ok.csv").write_bytes(csv_bytes(minimal_fields(city_approved_on="2025-01-05")))
+    (inbox / "wrong-year.csv").write_bytes(csv_bytes(minimal_fields(consortium_id="SX-2024-02", year=2024)))
+    registry = tmp_path / "registry.csv"
+    registry.write_text(REGISTRY_CSV, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    command = [str(ROOT / ".venv" / "bin" / "chanjiao"), "run", "--year", "2025", "--province", "14",
+               "--inbox", str(tmp_path / "inbox"), "--registry", str(registry), "--warehouse",
+               str(tmp_path / "wh"), "--as-of", "2025-02-01"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "inbox: 2 files — 1 accepted, 0 unchanged, 1 rejected" in done.stdout
+    assert "rejected 2025/wrong-year.csv: consortium SX-2024-02: field year" in done.stdout
+    assert "province 14: missing 2, not_yet_due 3, on_time 1" in done.stdout
+    assert (tmp_path / "wh" / "reports" / "2025" / "14" / "submissions.csv").exists()
+
+    status = subprocess.run([sys.executable, "-m", "chanjiao.cli", "status", "--year", "2025", "--warehouse",
+                             str(tmp_path / "wh")], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert status.returncode == 0
+    assert "SX-2024-01     plan     2025-01-15  on_time        0  yes       v1" in status.stdout
