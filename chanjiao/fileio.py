@@ -7,6 +7,13 @@ import tempfile
 from pathlib import Path
 
 
+def _default_mode() -> int:
+    """The mode an ordinary new file gets (0666 less the umask); mkstemp would give 0600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(path: Path, content: bytes) -> Path:
     """Write ``content`` to ``path`` atomically (same-directory temp file, fsync, rename)."""
     path = Path(path)
@@ -17,6 +24,7 @@ def write_atomic(path: Path, content: bytes) -> Path:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, _default_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
