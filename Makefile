@@ -4,6 +4,8 @@ SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
 YEAR  ?= 2025
+# uv trusts the system's certificate store (as pip and curl do on Debian), so a site CA just works.
+export UV_NATIVE_TLS ?= 1
 
 .PHONY: setup system-packages python-env demo test bench lock sample clean
 
