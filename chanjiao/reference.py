@@ -73,6 +73,9 @@ def parse_registry(text: str, provinces: pd.DataFrame, where: str = "registry.cs
         cid = row["consortium_id"]
         if not cid:
             raise ReferenceDataError("consortium_id is empty", file=where, row=line, field="consortium_id")
+        if len(cid) > 32 or not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z_.-]*", cid):
+            raise ReferenceDataError(f"consortium_id {cid!r} must be at most 32 letters, digits, '-', '_' or '.'",
+                                     file=where, row=line, field="consortium_id")
         if cid in seen:
             raise ReferenceDataError(f"consortium_id {cid} already on row {seen[cid]}", file=where, row=line,
                                      field="consortium_id")

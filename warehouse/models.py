@@ -26,8 +26,8 @@ class Base(DeclarativeBase):
 class Province(Base):
     __tablename__ = "provinces"
     province_code: Mapped[str] = mapped_column(String(8), primary_key=True)
-    name: Mapped[str] = mapped_column(String(40))
-    department: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(Text)
+    department: Mapped[str] = mapped_column(Text)
     framework: Mapped[str] = mapped_column(String(40))
 
 
@@ -36,16 +36,16 @@ class Consortium(Base):
 
     __tablename__ = "consortia"
     consortium_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(120))
+    name: Mapped[str] = mapped_column(Text)
     province_code: Mapped[str] = mapped_column(String(8), index=True)
-    province: Mapped[str] = mapped_column(String(40))
-    city: Mapped[str] = mapped_column(String(60))
+    province: Mapped[str] = mapped_column(Text)
+    city: Mapped[str] = mapped_column(Text)
     level: Mapped[str] = mapped_column(String(16))
     recognized_year: Mapped[int] = mapped_column(Integer)
-    dev_zone: Mapped[str] = mapped_column(String(200))
+    dev_zone: Mapped[str] = mapped_column(Text)
     lead_schools: Mapped[str] = mapped_column(Text)
     lead_enterprises: Mapped[str] = mapped_column(Text)
-    industry_codes: Mapped[str] = mapped_column(String(200), default="")
+    industry_codes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="active")
     status_year: Mapped[int | None] = mapped_column(Integer)
 
@@ -106,10 +106,10 @@ class Rejection(Base):
     """A file rejected by the latest run that saw it; it is retried on every run until accepted or removed."""
 
     __tablename__ = "rejections"
-    file: Mapped[str] = mapped_column(String(500), primary_key=True)
+    file: Mapped[str] = mapped_column(Text, primary_key=True)
     inbox_year: Mapped[int | None] = mapped_column(Integer, index=True)
     sha256: Mapped[str] = mapped_column(String(64))
-    field: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(Text)      # as found in the file: an unknown code may be long
     reason: Mapped[str] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -25,6 +25,23 @@ def test_migration_creates_the_schema_and_is_idempotent(warehouse, database_url)
             "ingest_runs", "alembic_version"} <= tables
 
 
+def test_the_migration_matches_the_models(warehouse):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from warehouse.models import Base
+
+    with warehouse.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_long_names_and_paths_fit(warehouse):
+    """What a hostile or careless file can put in a rejection must never break the run on PostgreSQL."""
+    file = "2025/" + "很长的文件名" * 60 + ".csv"
+    warehouse.replace_rejections([(file, 2025, "h", "x" * 300, "reason " * 200)])
+    assert warehouse.rejections(2025)[0].field == "x" * 300
+
+
 def test_versions_are_numbered_per_consortium_year_kind(warehouse, catalogue):
     run = warehouse.start_run("inbox")
     first = warehouse.save_submission(submission(catalogue, "2025/a.csv"), run)
