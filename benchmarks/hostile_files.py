@@ -28,6 +28,7 @@ CASES = {
     "5000 zip members": "many_members_xlsx",
     "billion laughs (entity expansion)": "billion_laughs_xlsx",
     "external entity (XXE file:///etc/passwd)": "external_entity_xlsx",
+    "one row of 400,000 cells (memory)": "wide_row_xlsx",
 }
 
 

@@ -106,11 +106,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from chanjiao.reference import load_reference
 
     # Fail fast, before a Prefect server is started, on the mistakes an operator makes most.
-    reference = load_reference(settings.registry_file, settings.extensions_file)
-    unknown = sorted(set(args.province or ()) - set(reference.provinces.index))
-    if unknown:
-        raise ConfigurationError(f"unknown province code(s) {', '.join(unknown)} "
-                                 f"(known: {', '.join(reference.provinces.index)})")
+    reference = load_reference(settings.registry_file, settings.extensions_path)
+    reference.select_provinces(args.year, args.province)
     if not settings.inbox_dir.is_dir():
         raise ConfigurationError(f"inbox folder {settings.inbox_dir} does not exist")
 
@@ -121,7 +118,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = annual_compliance(
             year=args.year, provinces=args.province or None, as_of=args.as_of,
             inbox_dir=str(settings.inbox_dir), registry_file=str(settings.registry_file),
-            extensions_file=str(settings.extensions_file) if settings.extensions_file else None,
+            extensions_file=str(settings.extensions_path) if settings.extensions_path else None,
             warehouse_dir=str(settings.warehouse_dir), database_url=settings.database_url)
     _say(f"annual-compliance {result['year']} (as of {result['as_of']})")
     _say(f"  inbox: {result['files_seen']} files — {result['accepted']} accepted, {result['unchanged']} "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class ChanjiaoError(Exception):
     """Base class: every error the pipeline raises on purpose carries the context a person needs."""
@@ -29,7 +31,8 @@ class ChanjiaoError(Exception):
 
     def __str__(self) -> str:
         context = self.context()
-        return f"{context}: {self.reason}" if context else self.reason
+        text = f"{context}: {self.reason}" if context else self.reason
+        return re.sub(r"\s*[\r\n]+\s*", " ", text)  # always one line, whatever a file or parser put in it
 
 
 class RejectedFile(ChanjiaoError):

@@ -67,6 +67,10 @@ def parse_submission(source_file: str, content: bytes, catalogue: Catalogue, reg
                      limits: ReadLimits = ReadLimits()) -> Submission:
     """Accept a file as a submission version or raise :class:`RejectedFile` naming file and field."""
     rows = read_rows(source_file, content, limits)
+    for row in rows:
+        if any(isinstance(text, str) and "\x00" in text for text in (row.code, row.value, row.note)):
+            raise RejectedFile("contains a NUL character (a binary value, not text)", file=source_file,
+                               field=row.code if row.code in catalogue else "-")
 
     unknown = sorted({row.code for row in rows if row.code not in catalogue})
     if unknown:

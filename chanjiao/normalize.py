@@ -30,6 +30,13 @@ class PercentCell:
     fraction: Decimal
 
 
+@dataclass(frozen=True)
+class FormulaWithoutResult:
+    """An Excel formula cell with no saved result (the workbook was written by a program, never calculated)."""
+
+    formula: str
+
+
 def nfkc(text: str) -> str:
     """NFKC folds full-width digits, ％ and ， into their ASCII forms; then trim."""
     return unicodedata.normalize("NFKC", text).strip()
@@ -124,7 +131,7 @@ def parse_date(raw: Any) -> date:
             return _EXCEL_EPOCH + timedelta(days=int(raw))
         raise ValueProblem(f"{raw} is a number, not a date")
     text = nfkc(str(raw))
-    text = re.sub(r"[T ]00:00(:00)?$", "", text)  # a datetime at midnight, as Excel exports dates
+    text = re.sub(r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$", "", text)  # a time of day, as Excel exports dates
     for form in _DATE_FORMS:
         match = form.fullmatch(text)
         if match:
@@ -189,6 +196,9 @@ def parse_value(field: Field, raw: Any) -> Value | None:
     """The typed value of one cell for its field, ``None`` when empty; raises :class:`ValueProblem`."""
     if is_empty(raw):
         return None
+    if isinstance(raw, FormulaWithoutResult):
+        raise ValueProblem(f"formula {raw.formula} has no saved result: open and save the workbook in Excel, "
+                           "or type the value")
     if field.type == "text":
         return parse_text(raw, fold=field.is_meta)
     if field.type == "int":
@@ -214,6 +224,8 @@ def raw_text(raw: Any) -> str | None:
         return None
     if isinstance(raw, PercentCell):
         return f"{_canonical_decimal(raw.fraction * 100)}%"
+    if isinstance(raw, FormulaWithoutResult):
+        return raw.formula
     if isinstance(raw, datetime):
         return raw.date().isoformat() if raw.time() == datetime.min.time() else raw.isoformat(sep=" ")
     if isinstance(raw, date):

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from chanjiao.errors import RejectedFile
-from chanjiao.normalize import PercentCell, nfkc
+from chanjiao.normalize import FormulaWithoutResult, PercentCell, nfc, nfkc
 
 SHEET_NAME = "填报数据"
 HEADER_CODE, HEADER_LABEL, HEADER_VALUE, HEADER_NOTE = "字段代码", "字段名称", "填报值", "说明"
@@ -38,6 +38,7 @@ class ReadLimits:
     max_unzipped_bytes: int = 64 * 1024 * 1024
     max_zip_members: int = 500
     max_compression_ratio: int = 100
+    max_xml_bytes: int = 4 * 1024 * 1024
     max_rows: int = 2000
 
 
@@ -73,10 +74,15 @@ def read_rows(file: str, content: bytes, limits: ReadLimits = ReadLimits()) -> l
 # --- xlsx ---------------------------------------------------------------------------------------
 
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_FORMULA = re.compile(rb"<(\w+:)?f[\s>/]")
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([^"']+)["']""")
 
 
-def check_workbook_archive(file: str, content: bytes, limits: ReadLimits) -> None:
-    """Refuse zip bombs and XML entity attacks before openpyxl parses anything."""
+def check_workbook_archive(file: str, content: bytes, limits: ReadLimits) -> bool:
+    """Refuse zip bombs, oversize sheets and XML entity attacks before openpyxl parses anything.
+
+    Returns whether a worksheet holds formulas (then their saved results need a second look).
+    """
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
@@ -94,59 +100,97 @@ def check_workbook_archive(file: str, content: bytes, limits: ReadLimits) -> Non
             if member.file_size > 1024 * 1024 and ratio > limits.max_compression_ratio:
                 raise _reject(file, f"workbook part {member.filename} compresses {ratio:.0f}:1, "
                                     f"over the limit of {limits.max_compression_ratio}:1 (zip bomb?)")
+        xml_parts = [m for m in members if m.filename.endswith((".xml", ".rels"))]
+        xml_bytes = sum(m.file_size for m in xml_parts)
+        if xml_bytes > limits.max_xml_bytes:
+            # openpyxl holds whole rows in memory: a sheet far beyond any real submission is refused.
+            raise _reject(file, f"workbook XML is {xml_bytes:,} bytes, over the {limits.max_xml_bytes:,}-byte "
+                                "limit (a submission's is well under 1 MB)")
         if "[Content_Types].xml" not in archive.namelist():
             raise _reject(file, "not a valid .xlsx workbook (no [Content_Types].xml)")
-        for member in members:
-            if not member.filename.endswith((".xml", ".rels")):
-                continue
+        has_formulas = False
+        for member in xml_parts:
             try:
-                # zipfile never inflates past the declared size, so this read is bounded by the check above.
+                # zipfile never inflates past the declared size, so this read is bounded by the checks above.
                 with archive.open(member) as stream:
-                    tail = b""
+                    tail, first = b"", True
                     while chunk := stream.read(256 * 1024):
-                        if _DTD.search(tail + chunk):
+                        if first:
+                            _require_utf8(file, member.filename, chunk)
+                            first = False
+                        window = tail + chunk
+                        if _DTD.search(window):
                             raise _reject(file, f"workbook part {member.filename} declares a DTD or "
                                                 "entities (XML entity attack?)")
+                        if member.filename.startswith("xl/worksheets/") and _FORMULA.search(window):
+                            has_formulas = True
                         tail = chunk[-16:]
             except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
                 raise _reject(file, f"not a valid .xlsx workbook ({member.filename}: {exc})") from None
+    return has_formulas
+
+
+def _require_utf8(file: str, part: str, head: bytes) -> None:
+    """Spreadsheet tools write UTF-8 XML; another encoding could hide a DTD from the scan, so refuse it."""
+    declared = _XML_ENCODING.search(head[:200])
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4] or (
+            declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8")):
+        raise _reject(file, f"workbook part {part} is not UTF-8 XML")
 
 
 def _xlsx_cell(cell) -> Any:
     value = cell.value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (cell.number_format or ""):
         return PercentCell(Decimal(repr(value)))
-    if isinstance(value, str) and value.startswith("#") and value.endswith(("!", "?", "A")):
-        return value  # an Excel error such as #DIV/0! or #N/A is kept as text: it fails its type check
-    return value
+    return value  # an Excel error such as #DIV/0! stays text and fails its field's type check
+
+
+def _load_rows(content: bytes, *, data_only: bool, limit: int) -> list[list] | None:
+    """The data sheet's cells (None when the sheet is absent); raises openpyxl's errors as they come."""
+    import openpyxl  # imported here: the CSV/JSON paths and the CLI's quick commands do not pay for it
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl warns about data validation / unknown extensions
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=data_only)
+    try:
+        if SHEET_NAME not in workbook.sheetnames:
+            return None
+        sheet = workbook[SHEET_NAME]
+        sheet.reset_dimensions()  # the stored <dimension> is often wrong; read what is really there
+        rows = []
+        for cells in sheet.iter_rows(max_col=8):
+            if len(rows) >= limit:
+                break
+            rows.append(list(cells))
+        return rows
+    finally:
+        workbook.close()
 
 
 def _read_xlsx(file: str, content: bytes, limits: ReadLimits) -> list[RawRow]:
-    check_workbook_archive(file, content, limits)
-    import openpyxl  # imported here: the CSV/JSON paths and the CLI's quick commands do not pay for it
+    has_formulas = check_workbook_archive(file, content, limits)
+    try:
+        rows = _load_rows(content, data_only=True, limit=limits.max_rows + 2)
+        if rows is None:
+            import openpyxl
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about data validation / unknown extensions
-            workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types on broken parts; all mean "unreadable"
-        raise _reject(file, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
-    try:
-        if SHEET_NAME not in workbook.sheetnames:
-            raise _reject(file, f"no sheet named {SHEET_NAME} (sheets: {', '.join(workbook.sheetnames)})")
-        sheet = workbook[SHEET_NAME]
-        rows = []
-        for number, cells in enumerate(sheet.iter_rows(max_col=8), start=1):
-            if number > limits.max_rows + 1:
-                raise _reject(file, f"sheet {SHEET_NAME} has more than {limits.max_rows} rows")
-            rows.append((number, [_xlsx_cell(c) for c in cells]))
+            names = openpyxl.load_workbook(io.BytesIO(content), read_only=True).sheetnames
+            raise _reject(file, f"no sheet named {SHEET_NAME} (sheets: {', '.join(names)})")
+        if len(rows) > limits.max_rows + 1:
+            raise _reject(file, f"sheet {SHEET_NAME} has more than {limits.max_rows} rows")
+        values = [[_xlsx_cell(c) for c in cells] for cells in rows]
+        if has_formulas:
+            # A formula's saved result is what the submitter saw; without one (a workbook written by a
+            # program, never opened in Excel) the value is unknown, which is a problem, not "missing".
+            for r, cells in enumerate(_load_rows(content, data_only=False, limit=len(rows))):
+                for c, cell in enumerate(cells):
+                    if cell.data_type == "f" and c < len(values[r]) and values[r][c] is None:
+                        values[r][c] = FormulaWithoutResult(str(cell.value))
     except RejectedFile:
         raise
-    except Exception as exc:
+    except Exception as exc:  # openpyxl raises many types on broken parts; all mean "unreadable"
         raise _reject(file, f"not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from None
-    finally:
-        workbook.close()
-    return _rows_from_table(file, rows)
+    return _rows_from_table(file, list(enumerate(values, start=1)))
 
 
 # --- csv ----------------------------------------------------------------------------------------
@@ -223,7 +267,7 @@ def _rows_from_table(file: str, table: list[tuple[int, list[Any]]]) -> list[RawR
             if value is None or (isinstance(value, str) and not value.strip()):
                 continue  # a label-only row (a section heading) carries no data
             raise _reject(file, f"row {number} has a value but no {HEADER_CODE}")
-        note_text = nfkc(str(note)) if note is not None and str(note).strip() else None
+        note_text = nfc(str(note)) if note is not None and str(note).strip() else None
         rows.append(RawRow(code=code, value=value, note=note_text, where=f"row {number}"))
     return rows
 
@@ -258,9 +302,6 @@ def _read_json(file: str, content: bytes) -> list[RawRow]:
     notes = document.get("notes") or {}
     if not isinstance(notes, dict):
         raise _reject(file, '"notes" must be an object {code: text}')
-    unknown_top = sorted(set(document) - {"fields", "notes"})
-    if unknown_top:
-        raise _reject(file, f"unexpected top-level key(s) {', '.join(unknown_top)}")
     rows = []
     for code, value in document["fields"].items():
         if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
@@ -269,9 +310,9 @@ def _read_json(file: str, content: bytes) -> list[RawRow]:
             raise _reject(file, "value must be a number, text, true/false or null", field=nfkc(code))
         note = notes.get(code)
         rows.append(RawRow(code=nfkc(code), value=value,
-                           note=nfkc(str(note)) if note not in (None, "") else None,
+                           note=nfc(str(note)) if note not in (None, "") else None,
                            where=f"fields.{code}"))
     codes = {row.code for row in rows}
-    rows.extend(RawRow(code=nfkc(code), value=None, note=nfkc(str(note)), where=f"notes.{code}")
+    rows.extend(RawRow(code=nfkc(code), value=None, note=nfc(str(note)), where=f"notes.{code}")
                 for code, note in notes.items() if nfkc(code) not in codes and note not in (None, ""))
     return rows

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from chanjiao.catalogue import KINDS, data_text
-from chanjiao.errors import ReferenceDataError
+from chanjiao.errors import ConfigurationError, ReferenceDataError
 
 REGISTRY_COLUMNS = ("consortium_id", "name", "province_code", "province", "city", "level", "recognized_year",
                     "dev_zone", "lead_schools", "lead_enterprises")
@@ -210,6 +210,16 @@ class ReferenceData:
         """Provinces with at least one consortium recognised by ``year``, in code order."""
         registry = self.registry[self.registry["recognized_year"] <= year]
         return sorted(set(registry["province_code"]))
+
+    def select_provinces(self, year: int, requested: list[str] | None) -> list[str]:
+        """The provinces a run processes: the requested ones (validated), else every one with consortia."""
+        if not requested:
+            return self.province_codes(year)
+        unknown = sorted(set(requested) - set(self.provinces.index))
+        if unknown:
+            raise ConfigurationError(f"unknown province code(s) {', '.join(unknown)} "
+                                     f"(known: {', '.join(self.provinces.index)})")
+        return sorted(set(requested))
 
 
 def load_reference(registry_file: Path, extensions_file: Path | None = None) -> ReferenceData:

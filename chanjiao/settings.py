@@ -22,8 +22,8 @@ class Settings(BaseSettings):
 
     inbox_dir: Path = Field(SAMPLE_DIR / "inbox", description="INBOX/<year>/ holds the submission files")
     registry_file: Path = Field(SAMPLE_DIR / "registry.csv", description="consortium registry CSV")
-    extensions_file: Path | None = Field(SAMPLE_DIR / "extensions.csv",
-                                         description="per-consortium deadline extensions CSV (optional)")
+    extensions_file: Path | None = Field(None, description="per-consortium deadline extensions CSV; default: "
+                                                             "extensions.csv beside the registry, if present")
     warehouse_dir: Path = Field(PROJECT_ROOT / "warehouse",
                                 description="holds warehouse.db (SQLite default) and reports/")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in warehouse_dir, "
@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     max_file_bytes: int = 20 * 1024 * 1024
     max_unzipped_bytes: int = 64 * 1024 * 1024
     max_compression_ratio: int = 100
+    max_xml_bytes: int = 4 * 1024 * 1024
 
     @property
     def url(self) -> str:
@@ -39,13 +40,21 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.warehouse_dir / 'warehouse.db').resolve()}"
 
     @property
+    def extensions_path(self) -> Path | None:
+        """Extensions travel with the registry: ``extensions.csv`` beside it unless a file is named."""
+        if self.extensions_file is not None:
+            return self.extensions_file
+        beside = self.registry_file.parent / "extensions.csv"
+        return beside if beside.exists() else None
+
+    @property
     def reports_dir(self) -> Path:
         return self.warehouse_dir / "reports"
 
     @property
     def read_limits(self) -> ReadLimits:
         return ReadLimits(max_file_bytes=self.max_file_bytes, max_unzipped_bytes=self.max_unzipped_bytes,
-                          max_compression_ratio=self.max_compression_ratio)
+                          max_compression_ratio=self.max_compression_ratio, max_xml_bytes=self.max_xml_bytes)
 
     def with_overrides(self, **overrides) -> "Settings":
         """A copy with the given values replaced; ``None`` means "keep the setting"."""

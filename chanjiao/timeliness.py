@@ -99,15 +99,18 @@ def compute_timeliness(registry: pd.DataFrame, versions: pd.DataFrame, deadlines
     firsts = first_versions(versions).set_index(["consortium_id", "kind"]) if len(versions) else None
     latests = latest_versions(versions).set_index(["consortium_id", "kind"]) if len(versions) else None
     filed = set(versions.loc[~versions["withdrawn"].astype(bool), "consortium_id"]) if len(versions) else set()
-    wanted = registry[registry.index.isin(expected_filers(registry, year).index) | registry.index.isin(filed)]
+    expected = set(expected_filers(registry, year).index)
+    wanted = registry[registry.index.isin(expected) | registry.index.isin(filed)]
     if provinces:
         wanted = wanted[wanted["province_code"].isin(provinces)]
 
     rows = []
     for consortium_id, consortium in wanted.sort_index().iterrows():
         for kind in KINDS:
-            due, extended = due_date(consortium, year, kind, deadlines, extensions)
             key = (consortium_id, kind)
+            if consortium_id not in expected and (firsts is None or key not in firsts.index):
+                continue  # not expected this year: only what it filed anyway is listed
+            due, extended = due_date(consortium, year, kind, deadlines, extensions)
             first = firsts.loc[key] if firsts is not None and key in firsts.index else None
             latest = latests.loc[key] if latests is not None and key in latests.index else None
             if first is not None:

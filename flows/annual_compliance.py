@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow
 
-from chanjiao.errors import ConfigurationError
 from chanjiao.settings import Settings
 from tasks.export import export_rejections, export_submissions, publish_run_summary
 from tasks.ingest import ingest_inbox
@@ -34,27 +33,11 @@ def annual_compliance(year: int, provinces: list[str] | None = None, as_of: date
                                          database_url=database_url)
     as_of = as_of or today_in_china()
 
-    reference = load_reference_data(settings.registry_file, settings.extensions_file, settings.url)
+    reference = load_reference_data(settings.registry_file, settings.extensions_path, settings.url)
     ingest = ingest_inbox(settings.inbox_dir, reference, settings.url, settings.read_limits)
 
-    known = reference.province_codes(year)
-    chosen = provinces or known
-    unknown = sorted(set(chosen) - set(reference.provinces.index))
-    if unknown:
-        raise ConfigurationError(f"unknown province code(s) {', '.join(unknown)}")
     timeliness = {code: province_timeliness(reference, settings.url, year, code, as_of)
-                  for code in chosen if code in known}
+                  for code in reference.select_provinces(year, provinces)}
     outputs = [export_submissions(frame, settings.reports_dir, year, code) for code, frame in timeliness.items()]
     outputs += export_rejections(settings.url, settings.reports_dir, sorted(set(ingest.years) | {year}))
-    publish_run_summary(year, ingest, timeliness, outputs)
-    return {
-        "year": year,
-        "as_of": as_of.isoformat(),
-        "files_seen": ingest.files_seen,
-        "accepted": len(ingest.accepted),
-        "unchanged": ingest.unchanged,
-        "rejected": ingest.rejected,
-        "provinces": {code: frame["status"].value_counts().to_dict() for code, frame in timeliness.items()},
-        "outputs": [str(p) for p in outputs],
-        "warehouse": settings.url,
-    }
+    return publish_run_summary(year, as_of, ingest, timeliness, outputs, settings.url)

@@ -41,8 +41,9 @@ def export_rejections(database_url: str, reports_dir: Path, years: list[int]) ->
 
 
 @task(name="publish-run-summary", cache_policy=NO_CACHE)
-def publish_run_summary(year: int, ingest, timeliness: dict[str, pd.DataFrame], outputs: list[Path]) -> str:
-    """A markdown artifact a person reads after a run: files, statuses by province, where outputs went."""
+def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataFrame], outputs: list[Path],
+                        database_url: str) -> dict:
+    """A markdown artifact a person reads after a run, and the run's result for callers (CLI, tests)."""
     lines = [f"# 市域产教联合体 annual compliance — {year}", "",
              f"Inbox: {ingest.files_seen} files, {len(ingest.accepted)} accepted, {ingest.unchanged} unchanged, "
              f"{len(ingest.rejected)} rejected.", ""]
@@ -66,4 +67,15 @@ def publish_run_summary(year: int, ingest, timeliness: dict[str, pd.DataFrame], 
     lines += ["## Outputs", ""] + [f"- `{p}`" for p in outputs]
     markdown = "\n".join(lines)
     create_markdown_artifact(markdown, key=f"annual-compliance-{year}", description=f"Run summary {year}")
-    return markdown
+    return {
+        "year": year,
+        "as_of": as_of.isoformat(),
+        "files_seen": ingest.files_seen,
+        "accepted": len(ingest.accepted),
+        "unchanged": ingest.unchanged,
+        "rejected": ingest.rejected,
+        "ignored": ingest.ignored,
+        "provinces": {code: frame["status"].value_counts().to_dict() for code, frame in timeliness.items()},
+        "outputs": [str(p) for p in outputs],
+        "warehouse": database_url,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,16 @@ class IngestSummary:
     ignored: list[str] = field(default_factory=list)                # not in a year folder
 
 
+def display_name(inbox: Path, path: Path) -> str:
+    """The file's path under the inbox as text. Names unpacked from Windows archives are often GBK bytes,
+    not UTF-8: decode them as GB18030 so the name is readable and storable, never a crash."""
+    raw = os.fsencode(path.relative_to(inbox).as_posix())
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030", errors="replace")
+
+
 def inbox_files(inbox: Path) -> tuple[list[Path], list[Path]]:
     """Files under INBOX/<year>/ (sorted, so ingest order is stable) and files found anywhere else."""
     if not inbox.is_dir():
@@ -36,7 +47,7 @@ def inbox_files(inbox: Path) -> tuple[list[Path], list[Path]]:
         relative = path.relative_to(inbox)
         if any(part.startswith(".") or part.startswith("~$") for part in relative.parts):
             continue  # editor lock files and hidden files are not submissions
-        (wanted if folder_year(relative.as_posix()) is not None else stray).append(path)
+        (wanted if folder_year(relative.parts[0]) is not None else stray).append(path)
     return wanted, stray
 
 
@@ -47,8 +58,8 @@ def ingest_inbox(inbox: Path, reference: ReferenceData, database_url: str,
     logger = get_run_logger()
     catalogue = load_catalogue()
     files, stray = inbox_files(Path(inbox))
-    summary = IngestSummary(years=sorted({folder_year(p.relative_to(inbox).as_posix()) for p in files}),
-                            files_seen=len(files), ignored=[p.relative_to(inbox).as_posix() for p in stray])
+    summary = IngestSummary(years=sorted({folder_year(p.relative_to(inbox).parts[0]) for p in files}),
+                            files_seen=len(files), ignored=[display_name(inbox, p) for p in stray])
     for name in summary.ignored:
         logger.warning("%s: not under a year folder (INBOX/<year>/), ignored", name)
     warehouse = Warehouse.open(database_url)
@@ -57,7 +68,7 @@ def ingest_inbox(inbox: Path, reference: ReferenceData, database_url: str,
         known = warehouse.known_hashes()
         rejections = []
         for path in files:
-            name = path.relative_to(inbox).as_posix()
+            name = display_name(inbox, path)
             try:
                 content = _read_bytes(path)
             except OSError as exc:
@@ -72,7 +83,10 @@ def ingest_inbox(inbox: Path, reference: ReferenceData, database_url: str,
                 continue
             try:
                 submission = parse_submission(name, content, catalogue, reference.consortium_ids, limits)
-            except RejectedFile as exc:
+            except Exception as exc:  # one bad file never stops the run: anything unforeseen is a rejection
+                if not isinstance(exc, RejectedFile):
+                    logger.exception("%s: unexpected error while reading", name)
+                    exc = RejectedFile(f"could not be read ({type(exc).__name__}: {exc})", file=name, field="-")
                 logger.warning("rejected %s", exc)
                 summary.rejected.append((name, str(exc)))
                 rejections.append((name, folder_year(name), digest, exc.field or "-", str(exc)))

@@ -15,6 +15,19 @@ from openpyxl import Workbook
 
 HEADER = ["字段代码", "字段名称", "填报值", "说明"]
 
+# A small registry: two Shanxi first-batch consortia, one recognised in 2025, two Hunan ones (one withdrawn).
+REGISTRY_CSV = """consortium_id,name,province_code,province,city,level,recognized_year,dev_zone,lead_schools,lead_enterprises,industry_codes,status,status_year
+SX-2024-01,大同市通用航空产教联合体,14,山西省,大同市,provincial,2024,大同经济技术开发区,山西通用航空职业技术学院,大同市通航产业投资集团有限公司,,,
+SX-2024-02,示范区晋中开发区纺机液压产教联合体,14,山西省,晋中市,provincial,2024,山西转型综改示范区晋中开发区,山西工程科技职业大学；晋中职业技术学院,经纬智能纺织机械有限公司,,,
+SX-2025-01,太原市测试产教联合体,14,山西省,太原市,provincial,2025,太原高新区,山西职业技术学院,太原某公司,,,
+HN-2024-01,株洲市轨道交通市域产教联合体,43,湖南省,株洲市,provincial,2024,株洲高新技术产业开发区,湖南铁道职业技术学院,中车株洲电力机车有限公司,C1,,
+HN-2024-02,岳阳市石化市域产教联合体,43,湖南省,岳阳市,provincial,2024,岳阳经济技术开发区,岳阳职业技术学院,巴陵石化,A1,withdrawn,2025
+"""
+
+EXTENSIONS_CSV = """consortium_id,year,kind,due_date,reason
+SX-2024-02,2025,summary,2025-12-31,因设备检修延期报送
+"""
+
 
 def minimal_fields(consortium_id: str = "SX-2024-01", year: int = 2025, kind: str = "plan",
                    submitted_on: str = "2025-01-10", **extra) -> dict:
@@ -139,3 +152,100 @@ def excel_date(year: int, month: int, day: int) -> datetime:
 
 def iso(d: date) -> str:
     return d.isoformat()
+
+
+def excel_style_xlsx(cells: list[tuple[str, object, str]], dimension: str = "A1",
+                     sheet_encoding: str = "utf-8") -> bytes:
+    """A workbook written part by part the way Excel and other tools write them, not the way openpyxl does.
+
+    ``cells`` are (code, value, style) rows in 字段代码/填报值 columns, where value is a str (a shared
+    string), a number, or ``("=FORMULA", cached)`` (cached None = never calculated); style is "" or
+    "percent" (numFmt 9) or "date" (numFmt 14). The <dimension> is deliberately wrong by default, and a
+    title row sits above the header, as in many hand-made sheets.
+    """
+    strings: list[str] = []
+
+    def shared(text: str) -> int:
+        if text not in strings:
+            strings.append(text)
+        return strings.index(text)
+
+    def cell(ref: str, value, style: str) -> str:
+        s = {"": "", "percent": ' s="1"', "date": ' s="2"'}[style]
+        if isinstance(value, tuple):
+            formula, cached = value
+            body = f"<f>{formula.lstrip('=')}</f>" + ("" if cached is None else f"<v>{cached}</v>")
+            return f'<c r="{ref}"{s}>{body}</c>'
+        if isinstance(value, str):
+            return f'<c r="{ref}" t="s"{s}><v>{shared(value)}</v></c>'
+        return f'<c r="{ref}"{s}><v>{value}</v></c>'
+
+    rows = [f'<row r="1">{cell("A1", "2025年度填报表", "")}</row>',
+            f'<row r="2">{cell("A2", "字段代码", "")}{cell("B2", "字段名称", "")}{cell("C2", "填报值", "")}'
+            f'{cell("D2", "说明", "")}</row>']
+    for number, (code, value, style) in enumerate(cells, start=3):
+        rows.append(f'<row r="{number}">{cell(f"A{number}", code, "")}{cell(f"C{number}", value, style)}</row>')
+    sheet = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             f'<dimension ref="{dimension}"/><sheetData>{"".join(rows)}</sheetData></worksheet>')
+    sst = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{len(strings)}" '
+           f'uniqueCount="{len(strings)}">' + "".join(f"<si><t>{t}</t></si>" for t in strings) + "</sst>")
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/'
+            'workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet2.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/worksheets/sheet1.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override '
+            'PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.sharedStrings+xml"/><Override PartName="/xl/styles.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>'),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>'),
+        "xl/workbook.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+            '<sheet name="说明" sheetId="2" r:id="rId2"/><sheet name="填报数据" sheetId="1" r:id="rId1"/>'
+            '</sheets></workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
+            f'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/worksheet" '
+            f'Target="worksheets/sheet2.xml"/><Relationship Id="rId3" Type="{rel}/sharedStrings" '
+            f'Target="sharedStrings.xml"/><Relationship Id="rId4" Type="{rel}/styles" Target="styles.xml"/>'
+            '</Relationships>'),
+        "xl/styles.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{main}"><fonts count="1"><font><sz val="11"/>'
+            '<name val="Calibri"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill>'
+            '</fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf/>'
+            '</cellStyleXfs><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="9" applyNumberFormat="1"/>'
+            '<xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>'),
+        "xl/worksheets/sheet2.xml": (
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><sheetData/></worksheet>'),
+        "xl/sharedStrings.xml": sst,
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text.encode("utf-8"))
+        if sheet_encoding == "utf-8":
+            archive.writestr("xl/worksheets/sheet1.xml", sheet.encode("utf-8"))
+        else:
+            archive.writestr("xl/worksheets/sheet1.xml",
+                             sheet.replace('encoding="UTF-8"', f'encoding="{sheet_encoding.upper()}"').encode(sheet_encoding))
+    return out.getvalue()
+
+
+def wide_row_xlsx(cells: int = 400_000) -> bytes:
+    """One row of very many cells: small on disk, but openpyxl would hold the whole row in memory."""
+    row = "".join(f'<c r="A1"><v>{i}</v></c>' for i in range(cells))
+    sheet = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+             f'spreadsheetml/2006/main"><sheetData><row r="1">{row}</row></sheetData></worksheet>')
+    base = excel_style_xlsx([("consortium_id", "SX-2024-01", "")])
+    return _rewrite_member(base, "xl/worksheets/sheet1.xml", lambda _: sheet.encode())

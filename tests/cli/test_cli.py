@@ -7,8 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from builders import csv_bytes, minimal_fields
-from conftest import REGISTRY_CSV
+from builders import REGISTRY_CSV, csv_bytes, minimal_fields
 from openpyxl import load_workbook
 
 from chanjiao.cli import main

@@ -106,3 +106,31 @@ def test_unparseable_file_is_rejected(catalogue):
 def test_full_width_consortium_id_is_folded_before_the_registry_lookup(catalogue):
     submission = accept(catalogue, "2025/a.csv", csv_bytes(minimal_fields(consortium_id="ＳＸ－２０２４－０２")))
     assert submission.consortium_id == "SX-2024-02"
+
+
+def test_formula_without_a_saved_result_is_a_problem_or_a_rejection(catalogue):
+    from builders import excel_style_xlsx
+
+    rows = [("consortium_id", "SX-2024-01", ""), ("year", 2025, ""), ("kind", "plan", ""),
+            ("submitted_on", 45667, "date"), ("co_courses", ("=SUM(C20:C30)", None), "")]
+    submission = accept(catalogue, "2025/f.xlsx", excel_style_xlsx(rows))
+    assert "has no saved result" in submission.values["co_courses"].problem
+    assert submission.values["co_courses"].raw == "=SUM(C20:C30)"
+    rows[3] = ("submitted_on", ("=TODAY()", None), "date")
+    error = reject(catalogue, "2025/f.xlsx", excel_style_xlsx(rows))
+    assert error.field == "submitted_on" and "formula =TODAY() has no saved result" in error.reason
+
+
+def test_a_nul_character_is_rejected_naming_the_field(catalogue):
+    error = reject(catalogue, "2025/n.json", json_bytes(minimal_fields(plan_text="计划\x00正文")))
+    assert error.field == "plan_text" and "NUL" in error.reason
+
+
+def test_a_reason_is_always_one_line(catalogue):
+    error = reject(catalogue, "2025/m.csv", csv_bytes(minimal_fields(), rows=[["co_\nmajors", "", "1", ""]]))
+    assert "\n" not in str(error) and "unknown field code co_ majors" in str(error)
+
+
+def test_a_date_with_a_time_of_day(catalogue):
+    submission = accept(catalogue, "2025/t.csv", csv_bytes(minimal_fields(submitted_on="2025-01-10 10:30")))
+    assert submission.submitted_on == date(2025, 1, 10)

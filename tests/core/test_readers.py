@@ -4,11 +4,12 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from builders import (billion_laughs_xlsx, csv_bytes, external_entity_xlsx, json_bytes, lying_zip_bomb_xlsx,
+from builders import (billion_laughs_xlsx, csv_bytes, excel_style_xlsx, external_entity_xlsx, json_bytes,
+                      lying_zip_bomb_xlsx, wide_row_xlsx,
                       many_members_xlsx, minimal_fields, ratio_bomb_xlsx, xlsx_bytes, zip_bomb_xlsx)
 
 from chanjiao.errors import RejectedFile
-from chanjiao.normalize import PercentCell
+from chanjiao.normalize import FormulaWithoutResult, PercentCell
 from chanjiao.readers import ReadLimits, read_rows
 
 
@@ -98,3 +99,37 @@ def test_file_over_the_size_cap():
 def test_hostile_workbooks_are_rejected(build, reason):
     with pytest.raises(RejectedFile, match=reason):
         read_rows("2025/hostile.xlsx", build())
+
+
+EXCEL_STYLE = [("consortium_id", "SX-2024-01", ""), ("year", 2025, ""), ("kind", "plan", ""),
+               ("submitted_on", 45667, "date"), ("employment_rate_pct", 0.855, "percent"),
+               ("co_majors", "12", ""), ("secretariat_staff_total", ("=C10+C11", 5), ""),
+               ("secretariat_staff_fulltime", 3, ""), ("secretariat_staff_parttime", 2, ""),
+               ("co_courses", ("=SUM(C20:C30)", None), "")]
+
+
+def test_a_workbook_written_the_excel_way():
+    """Shared strings, styles by number format, a wrong <dimension>, a title row, the data sheet not first."""
+    found = values(read_rows("2025/excel.xlsx", excel_style_xlsx(EXCEL_STYLE)))
+    assert found["consortium_id"] == "SX-2024-01"
+    assert found["submitted_on"] == datetime(2025, 1, 10)             # date cell (serial 45667, numFmt 14)
+    assert found["employment_rate_pct"] == PercentCell(Decimal("0.855"))
+    assert found["co_majors"] == "12"                                  # a number stored as text
+    assert found["secretariat_staff_total"] == 5                       # a formula's saved result
+    assert found["co_courses"] == FormulaWithoutResult("=SUM(C20:C30)")  # a formula never calculated
+
+
+def test_a_sheet_larger_than_any_submission_is_refused():
+    with pytest.raises(RejectedFile, match="workbook XML is .* over the .*-byte limit"):
+        read_rows("2025/wide.xlsx", wide_row_xlsx())
+
+
+def test_xml_parts_must_be_utf8():
+    with pytest.raises(RejectedFile, match="sheet1.xml is not UTF-8 XML"):
+        read_rows("2025/u16.xlsx", excel_style_xlsx(EXCEL_STYLE, sheet_encoding="utf-16"))
+
+
+def test_json_extra_top_level_keys_are_ignored_and_notes_keep_punctuation():
+    content = json_bytes(minimal_fields(), {"year": "说明，含逗号（括号）"})[:-1] + b', "version": 2}'
+    rows = read_rows("a.json", content)
+    assert {r.code: r.note for r in rows}["year"] == "说明，含逗号（括号）"

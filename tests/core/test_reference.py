@@ -1,7 +1,7 @@
 """Registry and calendar files are validated on load, with file, row and column in every error."""
 
 import pytest
-from conftest import REGISTRY_CSV
+from builders import REGISTRY_CSV
 
 from chanjiao.catalogue import data_text
 from chanjiao.errors import ReferenceDataError

@@ -117,5 +117,7 @@ def test_province_filter_and_no_versions(reference):
 def test_a_withdrawn_consortium_that_files_anyway_still_gets_a_row(reference):
     frame = versions(("HN-2024-02", 2025, "plan", 1, date(2025, 1, 3), 1, "2025/e.csv", None, False))
     result = compute_timeliness(reference.registry, frame, reference.deadlines, reference.extensions, 2025,
-                                as_of=date(2025, 6, 1))
+                                as_of=date(2025, 12, 31))
     assert status(result, "HN-2024-02", "plan")["status"] == "on_time"
+    # Not expected to file in 2025: the summary it did not file is not "missing".
+    assert result[result["consortium_id"] == "HN-2024-02"]["kind"].tolist() == ["plan"]

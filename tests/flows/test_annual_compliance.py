@@ -128,3 +128,34 @@ def test_a_registry_fix_cures_a_rejected_file(sample_dir, tmp_path):
                                warehouse_dir=str(tmp_path / "wh"), database_url=url)
     assert second["accepted"] == 1 and second["rejected"] == []
     assert read_csv(tmp_path / "wh" / "reports" / "2025" / "_rejected.csv") == []
+
+
+def test_odd_file_names_and_unforeseen_errors_never_stop_the_run(sample_dir, tmp_path, monkeypatch):
+    """A GBK-encoded file name (unzipped from a Windows archive) and a reader bug are contained per file."""
+    import os
+
+    import tasks.ingest
+
+    inbox = tmp_path / "inbox" / "2025"
+    inbox.mkdir(parents=True)
+    gbk_name = os.fsdecode("报送材料.csv".encode("gbk"))
+    (inbox / gbk_name).write_bytes(csv_bytes(minimal_fields()))
+    (inbox / "boom.csv").write_bytes(csv_bytes(minimal_fields(consortium_id="SX-2024-02")))
+    (inbox / "fine.csv").write_bytes(csv_bytes(minimal_fields(consortium_id="SX-2024-03")))
+    real = tasks.ingest.parse_submission
+
+    def flaky(name, *args, **kwargs):
+        if name.endswith("boom.csv"):
+            raise RuntimeError("reader bug")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(tasks.ingest, "parse_submission", flaky)
+    url = f"sqlite:///{tmp_path / 'wh.db'}"
+    result = run(sample_dir, tmp_path / "inbox", tmp_path / "wh", url)
+    assert result["accepted"] == 2
+    assert result["rejected"] == [("2025/boom.csv", "2025/boom.csv: could not be read (RuntimeError: reader bug)")]
+    handle = Warehouse.open(url)
+    try:
+        assert sorted(v.source_file for v in handle.versions()) == ["2025/fine.csv", "2025/报送材料.csv"]
+    finally:
+        handle.close()
