@@ -249,3 +249,8 @@ def wide_row_xlsx(cells: int = 400_000) -> bytes:
              f'spreadsheetml/2006/main"><sheetData><row r="1">{row}</row></sheetData></worksheet>')
     base = excel_style_xlsx([("consortium_id", "SX-2024-01", "")])
     return _rewrite_member(base, "xl/worksheets/sheet1.xml", lambda _: sheet.encode())
+
+
+def wide_row_under_cap_xlsx() -> bytes:
+    """The widest row that still passes the XML size cap: the worst a file can cost openpyxl."""
+    return wide_row_xlsx(150_000)
