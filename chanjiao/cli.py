@@ -108,6 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # Fail fast, before a Prefect server is started, on the mistakes an operator makes most.
     reference = load_reference(settings.registry_file, settings.extensions_path)
     reference.select_provinces(args.year, args.province)
+    _open_warehouse(args).close()  # migrates, and says plainly when the database cannot be reached
     if not settings.inbox_dir.is_dir():
         raise ConfigurationError(f"inbox folder {settings.inbox_dir} does not exist")
 

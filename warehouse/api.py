@@ -16,6 +16,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from chanjiao import __version__
@@ -93,7 +94,7 @@ class Warehouse:
         try:
             engine = create_engine(url, pool_pre_ping=True)
         except Exception as exc:  # a malformed URL or a missing driver
-            raise ConfigurationError(f"cannot use database URL {url!r}: {exc}") from None
+            raise ConfigurationError(f"cannot use the database URL ({type(exc).__name__}: {exc})") from None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         warehouse = cls(engine)
@@ -105,9 +106,14 @@ class Warehouse:
         """Bring the schema to Alembic's head (idempotent)."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            where = self.engine.url.render_as_string(hide_password=True)
+            raise ConfigurationError(f"cannot reach the warehouse database {where}: "
+                                     f"{str(exc.orig).strip().splitlines()[0]}") from None
 
     def close(self) -> None:
         self.engine.dispose()

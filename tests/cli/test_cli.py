@@ -81,3 +81,15 @@ def test_run_as_a_user_types_it_keeps_the_terminal_clean(tmp_path):
                              str(tmp_path / "wh")], capture_output=True, text=True, env=env, cwd=ROOT)
     assert status.returncode == 0
     assert "SX-2024-01     plan     2025-01-15  on_time        0  yes       v1" in status.stdout
+
+
+def test_an_unreachable_database_is_one_clear_line_without_the_password(tmp_path, capsys):
+    registry = tmp_path / "registry.csv"
+    registry.write_text(REGISTRY_CSV, encoding="utf-8")
+    url = "postgresql+psycopg://reporter:s3cret@127.0.0.1:1/warehouse"
+    code = main(["run", "--year", "2025", "--registry", str(registry), "--inbox", str(tmp_path),
+                 "--database-url", url])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("error: cannot reach the warehouse database postgresql+psycopg://reporter:***@127.0.0.1:1")
+    assert "s3cret" not in err
