@@ -18,6 +18,7 @@ from chanjiao import __version__
 from chanjiao.errors import ChanjiaoError, ConfigurationError, user_message
 
 log = logging.getLogger("chanjiao.cli")
+_SHOWN_REJECTIONS = 20
 
 
 def _date(text: str) -> date:
@@ -124,8 +125,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     _say(f"annual-compliance {result['year']} (as of {result['as_of']})")
     _say(f"  inbox: {result['files_seen']} files — {result['accepted']} accepted, {result['unchanged']} "
          f"unchanged, {len(result['rejected'])} rejected")
-    for file, reason in result["rejected"]:
+    for file, reason in result["rejected"][:_SHOWN_REJECTIONS]:
         _say(f"    rejected {reason}")
+    if len(result["rejected"]) > _SHOWN_REJECTIONS:
+        _say(f"    … and {len(result['rejected']) - _SHOWN_REJECTIONS} more: see reports/<year>/_rejected.csv")
+    for name in result["ignored"]:
+        _say(f"    ignored {name}: not under a year folder (INBOX/<year>/)")
+    if not result["provinces"]:
+        _say(f"  no consortium in the registry is recognised by {result['year']}: no province to process")
     for province, counts in sorted(result["provinces"].items()):
         _say(f"  province {province}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     _say("  outputs:")
