@@ -17,6 +17,8 @@ from typing import Any
 from chanjiao.catalogue import Field
 
 Value = int | Decimal | date | bool | str | tuple[str, ...]
+# Identifiers, not prose: full-width forms are folded (ＳＸ－２０２４－０１ → SX-2024-01, ０３５１ → 0351).
+FOLDED_TEXT_FIELDS = frozenset({"consortium_id", "contact_phone"})
 
 
 class ValueProblem(ValueError):
@@ -200,7 +202,7 @@ def parse_value(field: Field, raw: Any) -> Value | None:
         raise ValueProblem(f"formula {raw.formula} has no saved result: open and save the workbook in Excel, "
                            "or type the value")
     if field.type == "text":
-        return parse_text(raw, fold=field.is_meta)
+        return parse_text(raw, fold=field.code in FOLDED_TEXT_FIELDS)
     if field.type == "int":
         return parse_int(raw)
     if field.type == "decimal":

@@ -89,18 +89,22 @@ def first_versions(versions: pd.DataFrame) -> pd.DataFrame:
 def compute_timeliness(registry: pd.DataFrame, versions: pd.DataFrame, deadlines: pd.DataFrame,
                        extensions: pd.DataFrame, year: int, as_of: date,
                        provinces: list[str] | None = None) -> pd.DataFrame:
-    """One row per expected consortium × kind for ``year`` (plus any consortium that filed anyway).
+    """One row per registered, active consortium × kind for ``year``, as of the date ``as_of``.
 
     on_time ⇔ first submitted_on ≤ due date (inclusive); late gives days late; with no accepted version
-    the status is ``missing`` once the due date has passed as of ``as_of``, else ``not_yet_due``.
-    ``city_approved`` reads the latest version (a resubmission may add the city's approval).
+    the status is ``missing`` once the due date has passed as of ``as_of``, else ``not_yet_due``. Versions
+    dated after ``as_of`` did not exist yet on that date and are left out, so a past date replays history.
+    ``city_approved`` reads the latest version (a resubmission may add the city's approval). Consortia not
+    expected to file that year (recognised later, withdrawn) get no row even if they filed anyway: their
+    files stay in the warehouse.
     """
-    versions = versions[versions["year"] == year] if len(versions) else pd.DataFrame(columns=VERSION_COLUMNS)
+    if len(versions):
+        versions = versions[(versions["year"] == year) & (versions["submitted_on"] <= as_of)]
+    else:
+        versions = pd.DataFrame(columns=VERSION_COLUMNS)
     firsts = first_versions(versions).set_index(["consortium_id", "kind"]) if len(versions) else None
     latests = latest_versions(versions).set_index(["consortium_id", "kind"]) if len(versions) else None
-    filed = set(versions.loc[~versions["withdrawn"].astype(bool), "consortium_id"]) if len(versions) else set()
-    expected = set(expected_filers(registry, year).index)
-    wanted = registry[registry.index.isin(expected) | registry.index.isin(filed)]
+    wanted = expected_filers(registry, year)
     if provinces:
         wanted = wanted[wanted["province_code"].isin(provinces)]
 
@@ -108,8 +112,6 @@ def compute_timeliness(registry: pd.DataFrame, versions: pd.DataFrame, deadlines
     for consortium_id, consortium in wanted.sort_index().iterrows():
         for kind in KINDS:
             key = (consortium_id, kind)
-            if consortium_id not in expected and (firsts is None or key not in firsts.index):
-                continue  # not expected this year: only what it filed anyway is listed
             due, extended = due_date(consortium, year, kind, deadlines, extensions)
             first = firsts.loc[key] if firsts is not None and key in firsts.index else None
             latest = latests.loc[key] if latests is not None and key in latests.index else None

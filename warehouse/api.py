@@ -239,6 +239,10 @@ class Warehouse:
                     SubmissionVersion.kind == kind).order_by(SubmissionVersion.version)).all()
                 have = f"versions on file: {', '.join(map(str, known))}" if known else "no versions on file"
                 raise NotFoundError(f"no version {version} of the {year} {kind} ({have})", consortium=consortium_id)
+            if row.withdrawn:
+                raise ConfigurationError(f"version {version} of the {year} {kind} was already withdrawn on "
+                                         f"{row.withdrawn_at:%Y-%m-%d} ({row.withdrawn_reason})",
+                                         consortium=consortium_id)
             row.withdrawn, row.withdrawn_reason, row.withdrawn_at = True, reason.strip(), _now()
             session.flush()
             return _version_record(row)

@@ -113,6 +113,8 @@ def test_narrative_text_keeps_chinese_punctuation_but_ids_are_folded(catalogue):
     text = "联合体（试点）建设，成效明显：１２项。"
     assert parse_value(catalogue["innovation_text"], f"  {text}\n") == text
     assert parse_value(catalogue["consortium_id"], "ＳＸ－２０２４－０１") == "SX-2024-01"
+    assert parse_value(catalogue["contact_phone"], "０３５１－７６５４５６７") == "0351-7654567"
+    assert parse_value(catalogue["consortium_name"], "太忻（智能制造）市域产教联合体") == "太忻（智能制造）市域产教联合体"
 
 
 def test_raw_text_shows_what_the_submitter_saw():

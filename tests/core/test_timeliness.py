@@ -84,7 +84,7 @@ def test_statuses_worked_out_by_hand(reference):
         ("HN-2024-01", 2025, "plan", 1, date(2025, 2, 14), 5, "2025/d.json", date(2025, 2, 1), False),
     )
     result = compute_timeliness(reference.registry, frame, reference.deadlines, reference.extensions, 2025,
-                                as_of=date(2025, 12, 16))
+                                as_of=date(2025, 12, 31))
     assert len(result) == 8                      # 4 expected consortia x 2 kinds (withdrawn HN-2024-02 not)
     row = status(result, "SX-2024-01", "plan")
     assert (row["status"], row["days_late"], row["city_approved"], row["version"]) == ("on_time", 0, True, 1)
@@ -94,7 +94,7 @@ def test_statuses_worked_out_by_hand(reference):
     row = status(result, "SX-2024-02", "summary")
     assert (row["status"], row["days_late"], row["city_approved"], row["extended"]) == ("on_time", 0, False, True)
     assert status(result, "HN-2024-01", "plan")["days_late"] == 30
-    # As of 2025-12-16 the plans (due 01-15) are missing and the summaries (due 12-15) too.
+    # As of 2025-12-31 the unfiled plans (due 01-15) are missing and the summaries (due 12-15) too.
     assert status(result, "SX-2024-02", "plan")["status"] == "missing"
     assert status(result, "HN-2024-01", "summary")["status"] == "missing"
     assert pd.isna(status(result, "HN-2024-01", "summary")["days_late"])
@@ -103,7 +103,8 @@ def test_statuses_worked_out_by_hand(reference):
     earlier = compute_timeliness(reference.registry, frame, reference.deadlines, reference.extensions, 2025,
                                  as_of=date(2025, 12, 15))
     assert status(earlier, "SX-2025-01", "summary")["status"] == "not_yet_due"
-    assert status(earlier, "SX-2024-02", "summary")["status"] == "on_time"
+    # ... and SX-2024-02's extended summary, filed 12-30, did not exist yet on 12-15.
+    assert status(earlier, "SX-2024-02", "summary")["status"] == "not_yet_due"
 
 
 def test_province_filter_and_no_versions(reference):
@@ -114,10 +115,29 @@ def test_province_filter_and_no_versions(reference):
     assert status(result, "HN-2024-01", "summary")["status"] == "not_yet_due"
 
 
-def test_a_withdrawn_consortium_that_files_anyway_still_gets_a_row(reference):
-    frame = versions(("HN-2024-02", 2025, "plan", 1, date(2025, 1, 3), 1, "2025/e.csv", None, False))
+def test_consortia_not_expected_get_no_row_even_if_they_file(reference):
+    frame = versions(("HN-2024-02", 2025, "plan", 1, date(2025, 1, 3), 1, "2025/e.csv", None, False),
+                     ("SX-2025-01", 2024, "plan", 1, date(2024, 6, 1), 2, "2024/f.csv", None, False))
     result = compute_timeliness(reference.registry, frame, reference.deadlines, reference.extensions, 2025,
                                 as_of=date(2025, 12, 31))
-    assert status(result, "HN-2024-02", "plan")["status"] == "on_time"
-    # Not expected to file in 2025: the summary it did not file is not "missing".
-    assert result[result["consortium_id"] == "HN-2024-02"]["kind"].tolist() == ["plan"]
+    assert "HN-2024-02" not in set(result["consortium_id"])           # withdrawn from 2025 on
+    earlier = compute_timeliness(reference.registry, frame, reference.deadlines, reference.extensions, 2024,
+                                 as_of=date(2025, 12, 31))
+    assert "SX-2025-01" not in set(earlier["consortium_id"])          # recognised only in 2025
+
+
+def test_as_of_replays_history(reference):
+    """Versions dated after the as-of date did not exist yet then."""
+    frame = versions(
+        ("SX-2024-01", 2025, "plan", 1, date(2025, 1, 20), 1, "2025/a.csv", None, False),
+        ("SX-2024-01", 2025, "plan", 2, date(2025, 3, 1), 2, "2025/b.csv", date(2025, 2, 28), False),
+    )
+    def row(as_of):
+        result = compute_timeliness(reference.registry, frame, reference.deadlines, reference.extensions, 2025,
+                                    as_of=as_of)
+        found = status(result, "SX-2024-01", "plan")
+        return found["status"], found["version"], found["city_approved"]
+    state, version, approved = row(date(2025, 1, 16))
+    assert (state, pd.isna(version), approved) == ("missing", True, False)
+    assert row(date(2025, 2, 1)) == ("late", 1, False)
+    assert row(date(2025, 3, 1)) == ("late", 2, True)

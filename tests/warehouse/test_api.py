@@ -6,7 +6,7 @@ import pytest
 from builders import csv_bytes, minimal_fields
 from sqlalchemy import inspect
 
-from chanjiao.errors import NotFoundError
+from chanjiao.errors import ConfigurationError, NotFoundError
 from chanjiao.ingest import parse_submission
 from warehouse import Warehouse
 
@@ -70,6 +70,8 @@ def test_withdraw_marks_and_keeps(warehouse, catalogue):
     record = warehouse.withdraw("SX-2024-01", 2025, "plan", 1, "  filed for the wrong consortium ")
     assert record.withdrawn and record.withdrawn_reason == "filed for the wrong consortium"
     assert warehouse.versions(2025)[0].withdrawn
+    with pytest.raises(ConfigurationError, match="already withdrawn on .* \\(filed for the wrong consortium\\)"):
+        warehouse.withdraw("SX-2024-01", 2025, "plan", 1, "again")
     with pytest.raises(NotFoundError, match="no version 2 of the 2025 plan \\(versions on file: 1\\)"):
         warehouse.withdraw("SX-2024-01", 2025, "plan", 2, "x")
     with pytest.raises(NotFoundError, match="no versions on file"):
