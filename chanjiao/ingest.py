@@ -102,7 +102,7 @@ def parse_submission(source_file: str, content: bytes, catalogue: Catalogue, reg
     consortium_id = str(values["consortium_id"].value)
     if consortium_id not in registry_ids:
         raise RejectedFile(f"consortium {consortium_id} is not in the consortium registry",
-                           file=source_file, field="consortium_id", consortium=None)
+                           file=source_file, field="consortium_id")
     year = values["year"].value
     expected_year = folder_year(source_file)
     if expected_year is not None and year != expected_year:

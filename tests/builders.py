@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import zipfile
-from datetime import date, datetime
 
 from openpyxl import Workbook
 
@@ -144,14 +143,6 @@ def many_members_xlsx(count: int = 5000) -> bytes:
         for i in range(count):
             archive.writestr(f"xl/media/{i}.bin", b"")
     return out.getvalue()
-
-
-def excel_date(year: int, month: int, day: int) -> datetime:
-    return datetime(year, month, day)
-
-
-def iso(d: date) -> str:
-    return d.isoformat()
 
 
 def excel_style_xlsx(cells: list[tuple[str, object, str]], dimension: str = "A1",
