@@ -106,7 +106,7 @@ def parse_submission(source_file: str, content: bytes, catalogue: Catalogue, reg
     year = values["year"].value
     expected_year = folder_year(source_file)
     if expected_year is not None and year != expected_year:
-        raise RejectedFile(f"年度 {year} differs from the inbox folder {expected_year}/",
+        raise RejectedFile(f"{catalogue.label('year')} {year} differs from the inbox folder {expected_year}/",
                            file=source_file, field="year", consortium=consortium_id)
 
     return Submission(
