@@ -145,8 +145,8 @@ def _xlsx_cell(cell) -> Any:
     return value  # an Excel error such as #DIV/0! stays text and fails its field's type check
 
 
-def _load_rows(content: bytes, *, data_only: bool, limit: int) -> list[list] | None:
-    """The data sheet's cells (None when the sheet is absent); raises openpyxl's errors as they come."""
+def _load_rows(content: bytes, *, data_only: bool, limit: int) -> tuple[list[str], list[list] | None]:
+    """The sheet names and the data sheet's cells (None when it is absent); openpyxl's errors pass through."""
     import openpyxl  # imported here: the CSV/JSON paths and the CLI's quick commands do not pay for it
 
     with warnings.catch_warnings():
@@ -154,7 +154,7 @@ def _load_rows(content: bytes, *, data_only: bool, limit: int) -> list[list] | N
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=data_only)
     try:
         if SHEET_NAME not in workbook.sheetnames:
-            return None
+            return workbook.sheetnames, None
         sheet = workbook[SHEET_NAME]
         sheet.reset_dimensions()  # the stored <dimension> is often wrong; read what is really there
         rows = []
@@ -162,7 +162,7 @@ def _load_rows(content: bytes, *, data_only: bool, limit: int) -> list[list] | N
             if len(rows) >= limit:
                 break
             rows.append(list(cells))
-        return rows
+        return workbook.sheetnames, rows
     finally:
         workbook.close()
 
@@ -170,11 +170,8 @@ def _load_rows(content: bytes, *, data_only: bool, limit: int) -> list[list] | N
 def _read_xlsx(file: str, content: bytes, limits: ReadLimits) -> list[RawRow]:
     has_formulas = check_workbook_archive(file, content, limits)
     try:
-        rows = _load_rows(content, data_only=True, limit=limits.max_rows + 2)
+        names, rows = _load_rows(content, data_only=True, limit=limits.max_rows + 2)
         if rows is None:
-            import openpyxl
-
-            names = openpyxl.load_workbook(io.BytesIO(content), read_only=True).sheetnames
             raise _reject(file, f"no sheet named {SHEET_NAME} (sheets: {', '.join(names)})")
         if len(rows) > limits.max_rows + 1:
             raise _reject(file, f"sheet {SHEET_NAME} has more than {limits.max_rows} rows")
@@ -182,7 +179,7 @@ def _read_xlsx(file: str, content: bytes, limits: ReadLimits) -> list[RawRow]:
         if has_formulas:
             # A formula's saved result is what the submitter saw; without one (a workbook written by a
             # program, never opened in Excel) the value is unknown, which is a problem, not "missing".
-            for r, cells in enumerate(_load_rows(content, data_only=False, limit=len(rows))):
+            for r, cells in enumerate(_load_rows(content, data_only=False, limit=len(rows))[1]):
                 for c, cell in enumerate(cells):
                     if cell.data_type == "f" and c < len(values[r]) and values[r][c] is None:
                         values[r][c] = FormulaWithoutResult(str(cell.value))

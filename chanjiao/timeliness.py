@@ -141,3 +141,11 @@ def compute_timeliness(registry: pd.DataFrame, versions: pd.DataFrame, deadlines
     for column in ("days_late", "first_version", "version"):
         frame[column] = frame[column].astype("Int64")
     return frame
+
+
+def status_counts(frame: pd.DataFrame) -> dict[str, int]:
+    """How many rows have each status, plus filed-but-not-city-approved: the figures a run reports."""
+    counts = frame["status"].value_counts()
+    filed = frame["version"].notna()
+    return {**{status: int(counts.get(status, 0)) for status in STATUSES},
+            "not_city_approved": int((filed & ~frame["city_approved"].astype(bool)).sum())}

@@ -12,6 +12,7 @@ from prefect.logging import get_run_logger
 
 from chanjiao.exports import rejected_csv, submissions_csv
 from chanjiao.fileio import write_atomic
+from chanjiao.timeliness import status_counts
 from warehouse import Warehouse
 
 
@@ -51,12 +52,9 @@ def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataF
         lines += ["## Rejected files", "", "| file | reason |", "|---|---|"]
         lines += [f"| {f} | {r.replace('|', '/')} |" for f, r in ingest.rejected]
         lines.append("")
-    table = []
-    for province, frame in sorted(timeliness.items()):
-        counts = frame["status"].value_counts()
-        table.append({"province": province, "rows": len(frame),
-                      **{s: int(counts.get(s, 0)) for s in ("on_time", "late", "missing", "not_yet_due")},
-                      "not_city_approved": int((~frame["city_approved"] & frame["version"].notna()).sum())})
+    counts = {province: status_counts(frame) for province, frame in sorted(timeliness.items())}
+    table = [{"province": province, "rows": len(timeliness[province]), **figures}
+             for province, figures in counts.items()]
     if table:
         lines += ["## Timeliness", "", "| province | on time | late | missing | not yet due | not city-approved |",
                   "|---|---|---|---|---|---|"]
@@ -75,7 +73,8 @@ def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataF
         "unchanged": ingest.unchanged,
         "rejected": ingest.rejected,
         "ignored": ingest.ignored,
-        "provinces": {code: frame["status"].value_counts().to_dict() for code, frame in timeliness.items()},
+        "provinces": {code: {k: v for k, v in figures.items() if v and k != "not_city_approved"}
+                      for code, figures in counts.items()},
         "outputs": [str(p) for p in outputs],
         "warehouse": database_url,
     }

@@ -67,15 +67,18 @@ def ingest_inbox(inbox: Path, reference: ReferenceData, database_url: str,
     try:
         known = warehouse.known_hashes()
         rejections = []
+
+        def reject(name: str, digest: str, error: RejectedFile) -> None:
+            logger.warning("rejected %s", error)
+            summary.rejected.append((name, str(error)))
+            rejections.append((name, folder_year(name), digest, error.field or "-", str(error)))
+
         for path in files:
             name = display_name(inbox, path)
             try:
                 content = _read_bytes(path)
             except OSError as exc:
-                reason = f"{name}: cannot read the file ({exc.strerror or exc})"
-                logger.warning("rejected %s", reason)
-                summary.rejected.append((name, reason))
-                rejections.append((name, folder_year(name), "", "-", reason))
+                reject(name, "", RejectedFile(f"cannot read the file ({exc.strerror or exc})", file=name))
                 continue
             digest = content_hash(content)
             if digest in known:
@@ -87,9 +90,7 @@ def ingest_inbox(inbox: Path, reference: ReferenceData, database_url: str,
                 if not isinstance(exc, RejectedFile):
                     logger.exception("%s: unexpected error while reading", name)
                     exc = RejectedFile(f"could not be read ({type(exc).__name__}: {exc})", file=name, field="-")
-                logger.warning("rejected %s", exc)
-                summary.rejected.append((name, str(exc)))
-                rejections.append((name, folder_year(name), digest, exc.field or "-", str(exc)))
+                reject(name, digest, exc)
                 continue
             record = warehouse.save_submission(submission, run_id)
             known.add(digest)

@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from chanjiao.reference import ReferenceData
-from chanjiao.timeliness import VERSION_COLUMNS, compute_timeliness
+from chanjiao.timeliness import VERSION_COLUMNS, compute_timeliness, status_counts
 from warehouse import Warehouse
 
 
@@ -31,8 +31,6 @@ def province_timeliness(reference: ReferenceData, database_url: str, year: int, 
         warehouse.save_timeliness(rows, year=year, province_codes=[province_code], as_of=as_of)
     finally:
         warehouse.close()
-    counts = frame["status"].value_counts().to_dict()
-    logger.info("%s %d: %s; %d not city-approved", province_code, year,
-                ", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
-                int((~frame["city_approved"] & frame["version"].notna()).sum()))
+    logger.info("%s %d: %s", province_code, year,
+                ", ".join(f"{k} {v}" for k, v in status_counts(frame).items()))
     return frame

@@ -141,3 +141,12 @@ def test_as_of_replays_history(reference):
     assert (state, pd.isna(version), approved) == ("missing", True, False)
     assert row(date(2025, 2, 1)) == ("late", 1, False)
     assert row(date(2025, 3, 1)) == ("late", 2, True)
+
+
+def test_status_counts():
+    frame = pd.DataFrame({"status": ["on_time", "late", "missing", "on_time"],
+                          "version": pd.array([1, 2, None, 1], dtype="Int64"),
+                          "city_approved": [True, False, False, False]})
+    from chanjiao.timeliness import status_counts
+    assert status_counts(frame) == {"on_time": 2, "late": 1, "missing": 1, "not_yet_due": 0,
+                                    "not_city_approved": 2}
