@@ -39,6 +39,9 @@ _RULE_ARGS = {
     "is_true": "none",
     "registry_name": "none",
     "in_city_layout": "none",
+    # Project extension of DOMAIN.md's grammar: "any value > 0 is a veto-type finding" (003 附件2 7) as a
+    # rule, so the veto is a finding like any other; it can be neither explained away nor overridden.
+    "veto": "none",
 }
 
 

@@ -135,6 +135,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         _say(f"  no consortium in the registry is recognised by {result['year']}: no province to process")
     for province, counts in sorted(result["provinces"].items()):
         _say(f"  province {province}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    findings = result.get("findings", {})
+    _say(f"  data quality {result['year']}: {findings.get('fatal', 0)} fatal, {findings.get('warning', 0)} warning, "
+         f"{findings.get('info', 0)} info findings (receipts under {result['receipts']})")
     _say("  outputs:")
     for path in result["outputs"]:
         _say(f"    {path}")

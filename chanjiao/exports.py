@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
 SUBMISSIONS_COLUMNS = ("consortium_id", "name", "year", "kind", "due_date", "status", "days_late",
                        "city_approved", "source_file", "version")
 REJECTED_COLUMNS = ("file", "reason")
+FINDINGS_COLUMNS = ("consortium_id", "year", "kind", "version", "field", "rule", "severity", "message", "value",
+                    "explained", "explanation", "override_by", "override_at", "override_reason")
+REPORTING_TZ = ZoneInfo("Asia/Shanghai")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -24,6 +28,8 @@ def neutralise(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, datetime):
+        return beijing_time(value).isoformat(timespec="seconds")
     if isinstance(value, date):
         return value.isoformat()
     text = str(value)
@@ -54,3 +60,20 @@ def rejected_csv(rejections: pd.DataFrame) -> bytes:
     """``_rejected.csv``: one row per file rejected in the latest run, with its one-line reason."""
     frame = rejections if len(rejections) else pd.DataFrame(columns=list(REJECTED_COLUMNS))
     return csv_bytes(frame.sort_values("file"), REJECTED_COLUMNS)
+
+
+def beijing_time(moment: datetime) -> datetime:
+    """A stored instant in Beijing time (SQLite hands back naive UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(REPORTING_TZ)
+
+
+def findings_csv(findings: pd.DataFrame) -> bytes:
+    """``findings.csv``: one row per finding of each consortium's latest versions, with its explanation
+    and any reviewer override. Values and messages are masked where they touch personal data."""
+    frame = findings if len(findings) else pd.DataFrame(columns=list(FINDINGS_COLUMNS))
+    order = {"fatal": 0, "warning": 1, "info": 2}
+    frame = frame.assign(_order=frame["severity"].map(order))
+    frame = frame.sort_values(["consortium_id", "kind", "version", "_order", "field", "rule"], kind="stable")
+    return csv_bytes(frame, FINDINGS_COLUMNS)

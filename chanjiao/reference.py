@@ -211,6 +211,10 @@ class ReferenceData:
         registry = self.registry[self.registry["recognized_year"] <= year]
         return sorted(set(registry["province_code"]))
 
+    def consortia_in(self, province_codes: list[str]) -> list[str]:
+        """The registry's consortia of the given provinces, in id order."""
+        return sorted(self.registry.index[self.registry["province_code"].isin(province_codes)])
+
     def select_provinces(self, year: int, requested: list[str] | None) -> list[str]:
         """The provinces a run processes: the requested ones (validated), else every one with consortia."""
         if not requested:

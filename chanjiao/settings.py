@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         return self.warehouse_dir / "reports"
 
     @property
+    def receipts_dir(self) -> Path:
+        """``WAREHOUSE/receipts/<year>/<consortium>-<kind>-v<N>.html``: one 回执 per accepted version."""
+        return self.warehouse_dir / "receipts"
+
+    @property
     def read_limits(self) -> ReadLimits:
         return ReadLimits(max_file_bytes=self.max_file_bytes, max_unzipped_bytes=self.max_unzipped_bytes,
                           max_compression_ratio=self.max_compression_ratio, max_xml_bytes=self.max_xml_bytes)

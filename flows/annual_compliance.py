@@ -1,4 +1,5 @@
-"""The parent flow: ingest the inbox, then compute and export one year's timeliness per province."""
+"""The parent flow: ingest the inbox; then, for one year and its provinces, timeliness, data quality
+(findings, receipts) and the exports."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from prefect import flow
 from chanjiao.settings import Settings
 from tasks.export import export_rejections, export_submissions, publish_run_summary
 from tasks.ingest import ingest_inbox
+from tasks.quality import export_findings, publish_quality_summary, validate_year, write_receipts
 from tasks.reference import load_reference_data
 from tasks.timeliness import province_timeliness
 
@@ -36,8 +38,17 @@ def annual_compliance(year: int, provinces: list[str] | None = None, as_of: date
     reference = load_reference_data(settings.registry_file, settings.extensions_path, settings.url)
     ingest = ingest_inbox(settings.inbox_dir, reference, settings.url, settings.read_limits)
 
-    timeliness = {code: province_timeliness(reference, settings.url, year, code, as_of)
-                  for code in reference.select_provinces(year, provinces)}
+    province_codes = reference.select_provinces(year, provinces)
+    timeliness = {code: province_timeliness(reference, settings.url, year, code, as_of) for code in province_codes}
     outputs = [export_submissions(frame, settings.reports_dir, year, code) for code, frame in timeliness.items()]
     outputs += export_rejections(settings.url, settings.reports_dir, sorted(set(ingest.years) | {year}))
-    return publish_run_summary(year, as_of, ingest, timeliness, outputs, settings.url)
+
+    # Data quality for the year, and for any other year that received files in this run (their receipts).
+    consortia = reference.consortia_in(province_codes)
+    quality = {y: validate_year(reference, settings.url, y, consortia) for y in sorted({year, *ingest.new_years})}
+    outputs += [export_findings(quality[year], reference, settings.reports_dir, year, code, as_of)
+                for code in province_codes]
+    for y, validated in quality.items():
+        write_receipts(validated, reference, settings.receipts_dir, y)
+    counts = publish_quality_summary(quality[year], year)
+    return publish_run_summary(year, as_of, ingest, timeliness, outputs, settings.url, counts, settings.receipts_dir)

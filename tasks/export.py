@@ -43,7 +43,8 @@ def export_rejections(database_url: str, reports_dir: Path, years: list[int]) ->
 
 @task(name="publish-run-summary", cache_policy=NO_CACHE)
 def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataFrame], outputs: list[Path],
-                        database_url: str) -> dict:
+                        database_url: str, findings: list[dict] | None = None,
+                        receipts_dir: Path | None = None) -> dict:
     """A markdown artifact a person reads after a run, and the run's result for callers (CLI, tests)."""
     lines = [f"# 市域产教联合体 annual compliance — {year}", "",
              f"Inbox: {ingest.files_seen} files, {len(ingest.accepted)} accepted, {ingest.unchanged} unchanged, "
@@ -62,6 +63,11 @@ def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataF
                   f"{t['not_city_approved']} |" for t in table]
         lines.append("")
         create_table_artifact(table, key=f"timeliness-{year}", description=f"Submission timeliness {year}")
+    findings = findings or []
+    lines += ["## Data quality", "", "| rule | severity | findings | versions | explained |", "|---|---|---|---|---|"]
+    lines += [f"| {f['rule']} | {f['severity']} | {f['findings']} | {f['versions']} | {f['explained']} |"
+              for f in findings] or ["| — | — | 0 | 0 | 0 |"]
+    lines.append("")
     lines += ["## Outputs", ""] + [f"- `{p}`" for p in outputs]
     markdown = "\n".join(lines)
     create_markdown_artifact(markdown, key=f"annual-compliance-{year}", description=f"Run summary {year}")
@@ -75,6 +81,9 @@ def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataF
         "ignored": ingest.ignored,
         "provinces": {code: {k: v for k, v in figures.items() if v and k != "not_city_approved"}
                       for code, figures in counts.items()},
+        "findings": {severity: sum(f["findings"] for f in findings if f["severity"] == severity)
+                     for severity in ("fatal", "warning", "info")},
         "outputs": [str(p) for p in outputs],
+        "receipts": str(receipts_dir) if receipts_dir else None,
         "warehouse": database_url,
     }

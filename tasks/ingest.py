@@ -27,6 +27,11 @@ class IngestSummary:
     rejected: list[tuple[str, str]] = field(default_factory=list)   # (file, reason)
     ignored: list[str] = field(default_factory=list)                # not in a year folder
 
+    @property
+    def new_years(self) -> list[int]:
+        """Inbox years that received a new version in this run."""
+        return sorted({folder_year(name) for name in self.accepted} - {None})
+
 
 def display_name(inbox: Path, path: Path) -> str:
     """The file's path under the inbox as text. Names unpacked from Windows archives are often GBK bytes,

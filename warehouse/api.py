@@ -23,8 +23,9 @@ from chanjiao import __version__
 from chanjiao.errors import ConfigurationError, NotFoundError
 from chanjiao.ingest import FieldValue, Submission
 from chanjiao.normalize import to_storage
-from warehouse.models import (Consortium, IngestRun, Province, Rejection, SubmissionValue, SubmissionVersion,
-                              Timeliness)
+from chanjiao.quality import Override as OverrideRecord
+from warehouse.models import (Consortium, Finding, IngestRun, Override, Province, Rejection, SubmissionValue,
+                              SubmissionVersion, Timeliness)
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -45,6 +46,7 @@ class VersionRecord:
     ingested_at: datetime
     withdrawn: bool
     withdrawn_reason: str | None
+    validated_at: datetime | None = None
 
     @property
     def ingest_seq(self) -> int:
@@ -70,7 +72,8 @@ def _version_record(row: SubmissionVersion) -> VersionRecord:
     return VersionRecord(id=row.id, consortium_id=row.consortium_id, year=row.year, kind=row.kind,
                          version=row.version, submitted_on=row.submitted_on, city_approved_on=row.city_approved_on,
                          consortium_name=row.consortium_name, source_file=row.source_file, sha256=row.sha256,
-                         ingested_at=row.ingested_at, withdrawn=row.withdrawn, withdrawn_reason=row.withdrawn_reason)
+                         ingested_at=row.ingested_at, withdrawn=row.withdrawn, withdrawn_reason=row.withdrawn_reason,
+                         validated_at=row.validated_at)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -225,6 +228,19 @@ class Warehouse:
             return {r.field_code: FieldValue(code=r.field_code, raw=r.raw, value=r.value, problem=r.problem,
                                              note=r.note) for r in rows}
 
+    def values_for(self, version_ids: Iterable[int]) -> dict[int, dict[str, FieldValue]]:
+        """The stored fields of many versions in one query (a year's batch)."""
+        ids = list(version_ids)
+        found: dict[int, dict[str, FieldValue]] = {version_id: {} for version_id in ids}
+        with self.session() as session:
+            for start in range(0, len(ids), 500):    # keep IN lists short for every backend
+                rows = session.scalars(select(SubmissionValue).where(
+                    SubmissionValue.version_id.in_(ids[start:start + 500])))
+                for r in rows:
+                    found[r.version_id][r.field_code] = FieldValue(code=r.field_code, raw=r.raw, value=r.value,
+                                                                   problem=r.problem, note=r.note)
+        return found
+
     def withdraw(self, consortium_id: str, year: int, kind: str, version: int, reason: str) -> VersionRecord:
         """Mark a version filed in error as withdrawn: kept, but neither scored nor used for timeliness."""
         if not reason.strip():
@@ -275,3 +291,62 @@ class Warehouse:
                 query = query.where(Timeliness.province_code == province_code)
             columns = Timeliness.__table__.columns.keys()
             return [{c: getattr(r, c) for c in columns} for r in session.scalars(query)]
+
+    # --- data quality -----------------------------------------------------------------------------
+
+    def save_findings(self, version_ids: Iterable[int], findings: Iterable[dict]) -> int:
+        """Replace the findings of the validated versions (a version with none is validated and clean)."""
+        ids, now, count = list(version_ids), _now(), 0
+        columns = [c for c in Finding.__table__.columns.keys() if c != "id"]
+        with self.session() as session:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                session.execute(delete(Finding).where(Finding.version_id.in_(chunk)))
+                for row in session.scalars(select(SubmissionVersion).where(SubmissionVersion.id.in_(chunk))):
+                    row.validated_at = now
+            for finding in findings:
+                session.add(Finding(**{c: finding.get(c) for c in columns}))
+                count += 1
+        return count
+
+    def findings(self, version_ids: Iterable[int]) -> list[dict]:
+        """The stored findings of the given versions, in the order they were found."""
+        ids, rows = list(version_ids), []
+        columns = Finding.__table__.columns.keys()
+        with self.session() as session:
+            for start in range(0, len(ids), 500):
+                query = select(Finding).where(Finding.version_id.in_(ids[start:start + 500])).order_by(Finding.id)
+                rows += [{c: getattr(r, c) for c in columns} for r in session.scalars(query)]
+        return sorted(rows, key=lambda r: r["id"])
+
+    def add_override(self, record: OverrideRecord, version_id: int | None = None) -> OverrideRecord:
+        """Keep a reviewer's acceptance; the same acceptance twice is refused, naming the first."""
+        with self.session() as session:
+            existing = session.scalar(select(Override).where(
+                Override.consortium_id == record.consortium_id, Override.year == record.year,
+                Override.kind == record.kind, Override.field == record.field, Override.rule == record.rule,
+                Override.value == (record.value or "")))
+            if existing is not None:
+                raise ConfigurationError(f"the {record.rule} finding on {record.field} was already accepted by "
+                                         f"{existing.by} on {existing.at:%Y-%m-%d} ({existing.reason})",
+                                         consortium=record.consortium_id, field=record.field)
+            row = Override(consortium_id=record.consortium_id, year=record.year, kind=record.kind,
+                           field=record.field, rule=record.rule, value=record.value or "", reason=record.reason,
+                           by=record.by, at=record.at or _now(), version_id=version_id)
+            session.add(row)
+            session.flush()
+            return _override_record(row)
+
+    def overrides(self, year: int | None = None, consortium_ids: Iterable[str] | None = None) -> list[OverrideRecord]:
+        with self.session() as session:
+            query = select(Override).order_by(Override.id)
+            if year is not None:
+                query = query.where(Override.year == year)
+            if consortium_ids is not None:
+                query = query.where(Override.consortium_id.in_(list(consortium_ids)))
+            return [_override_record(r) for r in session.scalars(query)]
+
+
+def _override_record(row: Override) -> OverrideRecord:
+    return OverrideRecord(consortium_id=row.consortium_id, year=row.year, kind=row.kind, field=row.field,
+                          rule=row.rule, value=row.value, reason=row.reason, by=row.by, at=row.at)

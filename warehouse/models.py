@@ -84,6 +84,7 @@ class SubmissionVersion(Base):
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # last data-quality run
     values: Mapped[list["SubmissionValue"]] = relationship(back_populates="submission",
                                                            cascade="all, delete-orphan")
 
@@ -135,3 +136,44 @@ class Timeliness(Base):
     source_file: Mapped[str | None] = mapped_column(Text)
     as_of: Mapped[date] = mapped_column(Date)
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Finding(Base):
+    """One data-quality finding on one version, as the latest validation of that version found it.
+
+    ``value`` and ``message`` are masked where they touch personal data; ``explanation`` is the file's
+    说明 for the field. Replaced on every validation; reviewer overrides live apart (:class:`Override`).
+    """
+
+    __tablename__ = "findings"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("submission_versions.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(32))
+    rule_id: Mapped[str] = mapped_column(String(100))
+    severity: Mapped[str] = mapped_column(String(8))
+    veto: Mapped[bool] = mapped_column(Boolean, default=False)
+    message: Mapped[str] = mapped_column(Text)
+    fix: Mapped[str] = mapped_column(Text)
+    value: Mapped[str | None] = mapped_column(Text)
+    involves: Mapped[str] = mapped_column(Text)
+    explanation: Mapped[str | None] = mapped_column(Text)
+
+
+class Override(Base):
+    """A reviewer's acceptance of a warning: who, when, why. Kept for ever; it applies to the findings of
+    the same consortium × year × kind × field × rule whose value seen is unchanged."""
+
+    __tablename__ = "overrides"
+    __table_args__ = (UniqueConstraint("consortium_id", "year", "kind", "field", "rule", "value"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    consortium_id: Mapped[str] = mapped_column(String(32), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    field: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("submission_versions.id", ondelete="SET NULL"))

@@ -1,0 +1,114 @@
+"""Data quality: validate a year's submission versions with the GE suites, store findings, write receipts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from chanjiao import quality as q
+from chanjiao.catalogue import load_catalogue
+from chanjiao.exports import findings_csv
+from chanjiao.fileio import write_atomic
+from chanjiao.receipts import receipt_context, receipt_name
+from chanjiao.reference import ReferenceData
+from chanjiao.render import render_html
+from chanjiao.timeliness import VERSION_COLUMNS, latest_versions, live_versions
+from warehouse import Warehouse
+
+
+@dataclass
+class YearQuality:
+    """One year's validated versions and their annotated findings (``chanjiao.quality.annotate``)."""
+
+    year: int
+    versions: pd.DataFrame          # live versions: VERSION_COLUMNS + version_id, ingested_at, sha256
+    findings: pd.DataFrame
+    contacts: dict[int, str]        # masked "王**（138****5678）" per version, for receipts
+
+
+def _versions_frame(records) -> pd.DataFrame:
+    columns = [*VERSION_COLUMNS, "version_id", "ingested_at", "sha256"]
+    return pd.DataFrame([asdict(r) | {"ingest_seq": r.id, "version_id": r.id} for r in records], columns=columns)
+
+
+@task(name="validate", task_run_name="validate-{year}", cache_policy=NO_CACHE)
+def validate_year(reference: ReferenceData, database_url: str, year: int, consortium_ids: list[str]) -> YearQuality:
+    """Validate every live version of ``year`` for the consortia as one batch and store the findings."""
+    from expectations.suite import validator_for   # GE costs seconds to import: only where it is used
+
+    logger = get_run_logger()
+    catalogue = load_catalogue()
+    warehouse = Warehouse.open(database_url)
+    try:
+        versions = live_versions(_versions_frame(warehouse.versions(year=year, consortium_ids=consortium_ids)))
+        values = warehouse.values_for(versions["version_id"])
+        earlier = _versions_frame(warehouse.versions(year=year - 1, consortium_ids=consortium_ids))
+        earlier = earlier[earlier["kind"] == "summary"]
+        previous_ids = latest_versions(earlier)[["consortium_id", "version_id"]] if len(earlier) else []
+        stored_previous = warehouse.values_for(previous_ids["version_id"]) if len(previous_ids) else {}
+        previous = {row.consortium_id: q.usable_previous(catalogue, stored_previous[row.version_id])
+                    for row in (previous_ids.itertuples() if len(previous_ids) else [])}
+        context = q.QualityContext(registry=reference.registry, layout=reference.layout, previous=previous)
+        frame = q.derive_columns(q.submission_frame(versions, values, catalogue), catalogue, context)
+        found = validator_for(catalogue).validate(frame)
+        notes = q.notes_of(values)
+        found["explanation"] = [q.masked_note(notes, values, row.version_id, row.field)
+                                for row in found.itertuples()]
+        warehouse.save_findings(versions["version_id"], found.to_dict("records"))
+        stored = pd.DataFrame(warehouse.findings(versions["version_id"]),
+                              columns=["id", *q.FINDING_COLUMNS, "explanation"])
+        annotated = q.annotate(stored, versions, overrides=warehouse.overrides(year=year))
+    finally:
+        warehouse.close()
+    counts = annotated["severity"].value_counts()
+    logger.info("%d: validated %d versions: %d fatal, %d warning, %d info findings", year, len(versions),
+                counts.get("fatal", 0), counts.get("warning", 0), counts.get("info", 0))
+    return YearQuality(year=year, versions=versions, findings=annotated, contacts=q.masked_contacts(values))
+
+
+@task(name="export-findings", task_run_name="export-findings-{year}-{province_code}", cache_policy=NO_CACHE,
+      retries=2, retry_delay_seconds=1)
+def export_findings(quality: YearQuality, reference: ReferenceData, reports_dir: Path, year: int,
+                    province_code: str, as_of: date) -> Path:
+    """``reports/<year>/<province>/findings.csv``: the findings of each consortium's latest versions."""
+    in_province = set(reference.registry.index[reference.registry["province_code"] == province_code])
+    versions = quality.versions[quality.versions["consortium_id"].isin(in_province)
+                                & (quality.versions["submitted_on"] <= as_of)]
+    latest = latest_versions(versions) if len(versions) else versions
+    rows = quality.findings[quality.findings["version_id"].isin(set(latest["version_id"]))]
+    rows = rows.merge(latest[["version_id", "version"]], on="version_id", how="left")
+    path = write_atomic(Path(reports_dir) / str(year) / province_code / "findings.csv", findings_csv(rows))
+    get_run_logger().info("wrote %s (%d findings)", path, len(rows))
+    return path
+
+
+@task(name="write-receipts", task_run_name="write-receipts-{year}", cache_policy=NO_CACHE, retries=2,
+      retry_delay_seconds=1)
+def write_receipts(quality: YearQuality, reference: ReferenceData, receipts_dir: Path, year: int) -> list[Path]:
+    """A receipt (回执) per accepted version: its findings and what to fix, before the deadline."""
+    catalogue, paths = load_catalogue(), []
+    generated = datetime.now().astimezone()
+    for version in quality.versions.to_dict("records"):
+        findings = quality.findings[quality.findings["version_id"] == version["version_id"]]
+        context = receipt_context(version, findings, reference, catalogue, generated_at=generated,
+                                  contact=quality.contacts.get(version["version_id"]))
+        paths.append(write_atomic(Path(receipts_dir) / str(year) / receipt_name(version),
+                                  render_html("receipt.html.j2", context).encode("utf-8")))
+    get_run_logger().info("wrote %d receipts under %s", len(paths), Path(receipts_dir) / str(year))
+    return paths
+
+
+@task(name="publish-quality-summary", task_run_name="publish-quality-summary-{year}", cache_policy=NO_CACHE)
+def publish_quality_summary(quality: YearQuality, year: int) -> list[dict]:
+    """A table artifact: findings by rule and severity (counts only: no values, so nothing personal)."""
+    table = q.severity_counts(quality.findings).to_dict("records")
+    create_table_artifact(table, key=f"findings-{year}",
+                          description=f"Data-quality findings {year} by rule and severity")
+    return table
