@@ -1,4 +1,5 @@
-"""``chanjiao``: run the pipeline, write the blank template, withdraw a version, regenerate the sample.
+"""``chanjiao``: run the pipeline, write the blank template, withdraw a version, accept a warning, print the
+rule catalogue, regenerate the sample.
 
 Runs go through the Prefect flow; quick commands use the core and the warehouse directly. Every error the
 pipeline raises on purpose becomes one line here (:func:`chanjiao.errors.user_message`), exit code 2.
@@ -191,6 +192,59 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_override(args: argparse.Namespace) -> int:
+    from chanjiao.quality import Override, override_target
+    from chanjiao.timeliness import latest_versions, live_versions
+    import pandas as pd
+
+    if not args.reason.strip() or not args.by.strip():
+        raise ConfigurationError("an override needs a reason (--reason) and a reviewer's name (--by)")
+    warehouse = _open_warehouse(args)
+    try:
+        records = [r for r in warehouse.versions(year=args.year, consortium_ids=[args.consortium])
+                   if r.kind == args.kind]
+        frame = live_versions(pd.DataFrame([{**r.__dict__, "ingest_seq": r.id} for r in records]))
+        if not len(frame):
+            raise ConfigurationError(f"no accepted {args.year} {args.kind} on file", consortium=args.consortium)
+        latest = latest_versions(frame).iloc[0]
+        where = f"the {args.year} {args.kind} v{latest['version']}"
+        if pd.isna(latest["validated_at"]):
+            raise ConfigurationError(f"{where} has not been validated yet: run `chanjiao run --year {args.year}` "
+                                     "first", consortium=args.consortium)
+        target = override_target(warehouse.findings([int(latest["id"])]), args.rule, args.field,
+                                 consortium_id=args.consortium, where=where)
+        record = warehouse.add_override(Override(
+            consortium_id=args.consortium, year=args.year, kind=args.kind, field=target["field"],
+            rule=target["rule"], value=target["value"], reason=args.reason.strip(), by=args.by.strip(), at=None),
+            version_id=int(latest["id"]))
+    finally:
+        warehouse.close()
+    _say(f"accepted the {record.rule} {target['severity']} on {record.field} of {args.consortium} {where} "
+         f"(value {record.value}) by {record.by}: {record.reason}")
+    _say(f"It applies while the value stays the same; re-run `chanjiao run --year {args.year}` to update the "
+         "exports and receipts.")
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from expectations.rules import default_rules, rules_markdown
+
+    rules = [r for r in default_rules() if (args.field is None or r.field == args.field)
+             and (args.severity is None or r.severity == args.severity)]
+    if args.markdown:
+        _say(rules_markdown(rules).rstrip("\n"))
+        return 0
+    for spec in rules:
+        flags = ", ".join(spec.kinds) + ("; veto" if spec.veto else "") + ("" if spec.overridable else
+                                                                              "; not overridable")
+        _say(f"{spec.rule_id}  [{spec.severity}]  ({flags})")
+        _say(f"    {spec.message}")
+        _say(f"    修改：{spec.fix}")
+        _say(f"    source: {spec.source}")
+    _say(f"{len(rules)} rules")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from chanjiao.sample import generate_sample
 
@@ -240,6 +294,23 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--province")
     storage_options(status)
     status.set_defaults(handler=cmd_status)
+
+    override = commands.add_parser("override", help="accept a warning on a consortium's latest version")
+    override.add_argument("--consortium", required=True)
+    override.add_argument("--year", type=_year, required=True)
+    override.add_argument("--kind", choices=("plan", "summary"), required=True)
+    override.add_argument("--rule", required=True, help="rule family (yoy) or rule id (apprentices.yoy)")
+    override.add_argument("--field", help="the field, when the rule has findings on several")
+    override.add_argument("--reason", required=True)
+    override.add_argument("--by", required=True, help="the reviewer's name")
+    storage_options(override)
+    override.set_defaults(handler=cmd_override)
+
+    rules = commands.add_parser("rules", help="print the data-quality rule catalogue")
+    rules.add_argument("--field", help="only the rules of this field")
+    rules.add_argument("--severity", choices=("fatal", "warning", "info"))
+    rules.add_argument("--markdown", action="store_true", help="as the Markdown table of expectations/RULES.md")
+    rules.set_defaults(handler=cmd_rules)
 
     sample = commands.add_parser("sample", help="regenerate the seeded sample inbox and registry")
     sample.add_argument("--out", type=Path, default=Path("sample"))

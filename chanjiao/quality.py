@@ -384,6 +384,36 @@ def annotate(findings: pd.DataFrame, versions: pd.DataFrame, overrides: Iterable
     return pd.DataFrame(rows, columns=columns)
 
 
+def override_target(findings: Iterable[dict], rule: str, field: str | None, *, consortium_id: str,
+                    where: str) -> dict:
+    """The one finding a reviewer's ``--rule``/``--field`` names on a version, or a typed error saying why not.
+
+    ``rule`` is a family (``yoy``) or a rule id (``apprentices.yoy``). Fatal and veto findings are refused:
+    a fatal value cannot be used whatever a reviewer says, and a veto stands (IPEDS; seed 003 附件2 7).
+    """
+    from chanjiao.errors import ConfigurationError, NotFoundError
+
+    findings = list(findings)
+    matching = [f for f in findings if rule in (f["rule"], f["rule_id"]) and (field is None or f["field"] == field)]
+    if not matching:
+        present = ", ".join(sorted({f["rule_id"] for f in findings})) or "none"
+        raise NotFoundError(f"no {rule} finding{' on ' + field if field else ''} in {where} (its findings: {present})",
+                            consortium=consortium_id, field=field)
+    fields = sorted({f["field"] for f in matching})
+    if len(fields) > 1:
+        raise ConfigurationError(f"{rule} has findings on {', '.join(fields)} in {where}: say which with --field",
+                                 consortium=consortium_id)
+    target = matching[0]
+    if target["severity"] == "fatal":
+        raise ConfigurationError(f"the {target['rule']} finding on {target['field']} is fatal and cannot be "
+                                 "overridden: the value is unusable until the consortium corrects it and resubmits",
+                                 consortium=consortium_id, field=target["field"])
+    if target["veto"]:
+        raise ConfigurationError(f"the {target['rule']} finding on {target['field']} is a veto and cannot be "
+                                 "overridden", consortium=consortium_id, field=target["field"])
+    return target
+
+
 def unusable_fields(findings: pd.DataFrame, catalogue: Catalogue) -> dict[int, frozenset[str]]:
     """Per version, the non-meta fields a fatal finding involves: they score as missing (DOMAIN.md)."""
     unusable: dict[int, set[str]] = {}

@@ -153,14 +153,19 @@ def build_rules(catalogue: Catalogue) -> tuple[RuleSpec, ...]:
         source = f"fields.csv（{field.source}）" if field.source else "fields.csv"
         type_zh = _TYPE_ZH[field.type] if field.type != "enum" else "、".join(field.enum_values) + "之一"
         example = _TYPE_EXAMPLE.get(field.type, "、".join(field.enum_values))
-        # Text always parses; its type check still catches an Excel formula with no saved result.
-        specs.append(RuleSpec(f"{field.code}.type", "type", field.code, "fatal", kinds, (field.code,),
-                              f"{label}填写的“{{value}}”不是有效的{type_zh}。",
-                              f"请按{type_zh}填写，例如：{example}。", source))
+        if field.type == "text":   # text always parses: only an Excel formula with no saved result fails
+            specs.append(RuleSpec(f"{field.code}.type", "type", field.code, "fatal", kinds, (field.code,),
+                                  f"{label}是一个没有保存计算结果的公式“{{value}}”。",
+                                  "请在 Excel 中打开并保存文件，或直接填写内容。", source))
+        else:
+            specs.append(RuleSpec(f"{field.code}.type", "type", field.code, "fatal", kinds, (field.code,),
+                                  f"{label}填写的“{{value}}”不是有效的{type_zh}。",
+                                  f"请按{type_zh}填写，例如：{example}。", source))
         required = _required_kinds(field)
         if required:
+            kind_zh = KIND_ZH[required[0]] if len(required) == 1 else "{kind_zh}"
             specs.append(RuleSpec(f"{field.code}.required", "required", field.code, "fatal", required,
-                                  (field.code,), f"{label}是{{kind_zh}}的必填项，但未填写。", "请填写后重新报送。",
+                                  (field.code,), f"{label}是{kind_zh}的必填项，但未填写。", "请填写后重新报送。",
                                   source))
         span = f"{_limit(field, field.min)}–{_limit(field, field.max)}"
         if field.min is not None:
@@ -292,3 +297,24 @@ def describe(spec: RuleSpec, row: Mapping[str, object], catalogue: Catalogue) ->
         fill["change"] = ("+" if change > 0 else "") + _percent(change)
         seen = f"{fill['previous']} → {fill['value']}"
     return str(seen), string.Formatter().vformat(spec.message, (), _Keep(fill))
+
+
+def rules_markdown(rules) -> str:
+    """The rule catalogue as the Markdown of ``expectations/RULES.md`` (``chanjiao rules --markdown``)."""
+    def cell(text: str) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["# Data-quality rules", "",
+             "Generated from `chanjiao/data/fields.csv` by `chanjiao rules --markdown`; do not edit by hand.",
+             "Severity: **fatal** — the value is unusable and scores as missing (a fatal rule makes every "
+             "non-meta field it involves unusable); **warning** — suspicious, shown as explained when the "
+             "file's 说明 or a reviewer override accepts it; **info** — a policy threshold for the reviewer. "
+             "Fatal and veto findings cannot be overridden. `{value}`-style placeholders are filled per finding.",
+             "", "| rule id | severity | applies to | message | what to do | source |", "|---|---|---|---|---|---|"]
+    for spec in rules:
+        severity = spec.severity + (" (veto)" if spec.veto else "")
+        lines.append(f"| `{spec.rule_id}` | {severity} | {', '.join(spec.kinds)} | {cell(spec.message)} | "
+                     f"{cell(spec.fix)} | {cell(spec.source)} |")
+    lines.append("")
+    lines.append(f"{len(rules)} rules.")
+    return "\n".join(lines) + "\n"
