@@ -270,7 +270,7 @@ def _outside_layout(frame: pd.DataFrame, code: str, context: QualityContext, unk
     registry_codes = context.registry["industry_codes"] if "industry_codes" in context.registry else {}
     for i, row in enumerate(frame[["consortium_id", code]].itertuples(index=False)):
         layout = context.city_layout(row.consortium_id)
-        submitted = row[1] if isinstance(row[1], str) and unknown.iloc[i] is None else None
+        submitted = row[1] if isinstance(row[1], str) and pd.isna(unknown.iloc[i]) else None
         codes = submitted or registry_codes.get(row.consortium_id) or ""
         outside = [c for c in str(codes).split(";") if c and layout is not None and c not in layout]
         out.append(";".join(outside) or None)
@@ -381,7 +381,8 @@ def annotate(findings: pd.DataFrame, versions: pd.DataFrame, overrides: Iterable
                      "override_reason": override.reason if override else None})
     columns = [*FINDING_COLUMNS, "consortium_id", "year", "kind", "explanation", "explained", "override_by",
                "override_at", "override_reason"]
-    return pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(rows, columns=columns).astype(object)
+    return frame.where(frame.notna(), None)
 
 
 def override_target(findings: Iterable[dict], rule: str, field: str | None, *, consortium_id: str,

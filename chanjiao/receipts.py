@@ -25,6 +25,12 @@ def receipt_name(version: dict) -> str:
     return f"{version['consortium_id']}-{version['kind']}-v{int(version['version'])}.html"
 
 
+def _plain(record: dict) -> dict:
+    """A frame's missing cells (NaN, NaT: truthy, and NaT passes for a datetime) as None."""
+    return {k: None if v is None or (not isinstance(v, (str, list, tuple)) and pd.isna(v)) else v
+            for k, v in record.items()}
+
+
 def finding_status(finding: dict) -> str:
     """What a submitter should read next to a finding."""
     if finding["severity"] == "fatal":
@@ -58,7 +64,7 @@ def receipt_context(version: dict, findings: pd.DataFrame, reference: ReferenceD
     due, extended = (due_date(registry, year, kind, reference.deadlines, reference.extensions)
                      if registry is not None else (None, False))
     submitted_on: date = version["submitted_on"]
-    rows = sorted(findings.to_dict("records"), key=lambda f: _SEVERITY_ORDER[f["severity"]])
+    rows = sorted((_plain(f) for f in findings.to_dict("records")), key=lambda f: _SEVERITY_ORDER[f["severity"]])
     counts = {s: sum(1 for f in rows if f["severity"] == s) for s in _SEVERITY_ORDER}
     open_warnings = sum(1 for f in rows if f["severity"] == "warning" and not f["veto"] and not f["explained"])
     if due is None:

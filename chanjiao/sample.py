@@ -724,6 +724,9 @@ class _Generator:
                 if (c.consortium_id, year, kind) not in MISSING:
                     self.docs.append(doc)
         self.apply_scenario(c)
+        for doc in self.docs:     # a reported violation is a veto finding (seed 003 附件2 7)
+            if doc.consortium.consortium_id == c.consortium_id and doc.values.get("violations_count"):
+                self.fault(doc, "violations_count", "veto", explained=False)
 
     def summary_doc(self, c: _Consortium, year: int, meta: dict[str, Any], actual: dict[str, Any],
                     timeline: dict[str, date | None]) -> _Doc:
@@ -1253,6 +1256,7 @@ def _findings(cat: Catalogue, d: _Doc, layout: dict[str, set[str]], known_codes:
                 "is_true": lambda: value is not True,
                 "registry_name": lambda: (re.sub(r"\s+", "", nfkc(value))
                                           != re.sub(r"\s+", "", nfkc(d.consortium.name))),
+                "veto": lambda: value > 0,
                 "in_city_layout": lambda: (d.consortium.city in layout
                                            and any(code not in layout[d.consortium.city] for code in value)),
             }[rule.name]()

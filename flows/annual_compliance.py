@@ -50,5 +50,5 @@ def annual_compliance(year: int, provinces: list[str] | None = None, as_of: date
                 for code in province_codes]
     for y, validated in quality.items():
         write_receipts(validated, reference, settings.receipts_dir, y)
-    counts = publish_quality_summary(quality[year], year)
+    counts = publish_quality_summary(quality[year], year, as_of)
     return publish_run_summary(year, as_of, ingest, timeliness, outputs, settings.url, counts, settings.receipts_dir)

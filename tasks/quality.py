@@ -32,6 +32,15 @@ class YearQuality:
     findings: pd.DataFrame
     contacts: dict[int, str]        # masked "王**（138****5678）" per version, for receipts
 
+    def latest_findings(self, as_of: date, consortium_ids: set[str] | None = None) -> pd.DataFrame:
+        """The findings of each consortium × kind's latest version as of ``as_of`` (the one scored)."""
+        versions = self.versions[self.versions["submitted_on"] <= as_of]
+        if consortium_ids is not None:
+            versions = versions[versions["consortium_id"].isin(consortium_ids)]
+        latest = latest_versions(versions) if len(versions) else versions
+        rows = self.findings[self.findings["version_id"].isin(set(latest["version_id"]))]
+        return rows.merge(latest[["version_id", "version"]], on="version_id", how="left")
+
 
 def _versions_frame(records) -> pd.DataFrame:
     columns = [*VERSION_COLUMNS, "version_id", "ingested_at", "sha256"]
@@ -79,11 +88,7 @@ def export_findings(quality: YearQuality, reference: ReferenceData, reports_dir:
                     province_code: str, as_of: date) -> Path:
     """``reports/<year>/<province>/findings.csv``: the findings of each consortium's latest versions."""
     in_province = set(reference.registry.index[reference.registry["province_code"] == province_code])
-    versions = quality.versions[quality.versions["consortium_id"].isin(in_province)
-                                & (quality.versions["submitted_on"] <= as_of)]
-    latest = latest_versions(versions) if len(versions) else versions
-    rows = quality.findings[quality.findings["version_id"].isin(set(latest["version_id"]))]
-    rows = rows.merge(latest[["version_id", "version"]], on="version_id", how="left")
+    rows = quality.latest_findings(as_of, in_province)
     path = write_atomic(Path(reports_dir) / str(year) / province_code / "findings.csv", findings_csv(rows))
     get_run_logger().info("wrote %s (%d findings)", path, len(rows))
     return path
@@ -106,9 +111,9 @@ def write_receipts(quality: YearQuality, reference: ReferenceData, receipts_dir:
 
 
 @task(name="publish-quality-summary", task_run_name="publish-quality-summary-{year}", cache_policy=NO_CACHE)
-def publish_quality_summary(quality: YearQuality, year: int) -> list[dict]:
-    """A table artifact: findings by rule and severity (counts only: no values, so nothing personal)."""
-    table = q.severity_counts(quality.findings).to_dict("records")
+def publish_quality_summary(quality: YearQuality, year: int, as_of: date) -> list[dict]:
+    """A table artifact: the latest versions' findings by rule and severity (counts only, nothing personal)."""
+    table = q.severity_counts(quality.latest_findings(as_of)).to_dict("records")
     create_table_artifact(table, key=f"findings-{year}",
                           description=f"Data-quality findings {year} by rule and severity")
     return table

@@ -245,3 +245,51 @@ def wide_row_xlsx(cells: int = 400_000) -> bytes:
 def wide_row_under_cap_xlsx() -> bytes:
     """The widest row that still passes the XML size cap: the worst a file can cost openpyxl."""
     return wide_row_xlsx(150_000)
+
+
+def clean_summary(consortium_id: str = "SX-2024-01", year: int = 2025, name: str = "大同市通用航空产教联合体",
+                  submitted_on: str | None = None, **changes) -> dict:
+    """A summary that breaks no data-quality rule; ``changes`` set (or, with None, empty) single fields."""
+    fields = {
+        "consortium_id": consortium_id, "consortium_name": name, "year": year, "kind": "summary",
+        "submitted_on": submitted_on or f"{year}-12-01", "city_approved_on": f"{year}-11-25",
+        "contact_name": "王小明", "contact_phone": "13812345678", "secretariat_org": "某职业技术学院",
+        "secretariat_area_m2": "320", "secretariat_staff_total": "12", "secretariat_staff_fulltime": "8",
+        "secretariat_staff_parttime": "4", "members_secondary_vocational": "3", "members_higher_vocational": "2",
+        "members_undergraduate": "1", "members_government": "2", "members_enterprise": "40",
+        "members_research": "2", "funding_total_10k": "100.50", "funding_lead_10k": "40.25",
+        "funding_government_10k": "30.25", "funding_members_10k": "20", "funding_other_10k": "10",
+        "park_output_100m": "85.3", "park_industry_text": "园区以通用航空为主导产业。",
+        "ms_council": f"{year}-03-01", "co_majors": "6", "co_courses": "20", "co_textbooks": "5",
+        "co_training_bases": "4", "co_industry_colleges": "1", "ent_teachers_persons": "30",
+        "ent_teachers_hours": "900", "teacher_practice_person_months": "24", "apprentices": "100",
+        "field_engineers": "40", "talent_demand_reports": "1", "apprentice_post_ratio_pct": "12",
+        "internship_person_months": "300", "employment_rate_pct": "92", "tech_service_platforms": "2",
+        "research_outputs": "10", "patents": "4", "staff_training_person_days": "1200", "ent_employees": "5000",
+        "ent_large_medium_employees": "3000", "ent_above_scale": "12", "innovation_text": "校企共建航空维修实训基地。",
+        "case_1_title": "通航维修订单班", "case_1_text": "与通航企业共建订单班，培养维修人才。",
+        "violations_count": "0", "integrity_pledge": "是",
+    }
+    for code, value in changes.items():
+        if value is None:
+            fields.pop(code, None)
+        else:
+            fields[code] = value
+    return fields
+
+
+def clean_plan(consortium_id: str = "SX-2024-01", year: int = 2025, name: str = "大同市通用航空产教联合体",
+               **changes) -> dict:
+    """A plan that breaks no data-quality rule."""
+    fields = {
+        "consortium_id": consortium_id, "consortium_name": name, "year": year, "kind": "plan",
+        "submitted_on": f"{year}-01-10", "city_approved_on": f"{year}-01-08", "contact_name": "王小明",
+        "contact_phone": "0351-7654567", "co_majors": "8", "ms_council": f"{year}-06-30",
+        "plan_text": "全年完成理事会组建与人才培养方案制订。", "violations_count": "0", "integrity_pledge": "是",
+    }
+    for code, value in changes.items():
+        if value is None:
+            fields.pop(code, None)
+        else:
+            fields[code] = value
+    return fields
