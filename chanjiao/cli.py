@@ -203,7 +203,8 @@ def cmd_override(args: argparse.Namespace) -> int:
     try:
         records = [r for r in warehouse.versions(year=args.year, consortium_ids=[args.consortium])
                    if r.kind == args.kind]
-        frame = live_versions(pd.DataFrame([{**r.__dict__, "ingest_seq": r.id} for r in records]))
+        frame = live_versions(pd.DataFrame([{**r.__dict__, "ingest_seq": r.id} for r in records])) if records \
+            else records
         if not len(frame):
             raise ConfigurationError(f"no accepted {args.year} {args.kind} on file", consortium=args.consortium)
         latest = latest_versions(frame).iloc[0]

@@ -70,7 +70,8 @@ def validate_year(reference: ReferenceData, database_url: str, year: int, consor
         notes = q.notes_of(values)
         found["explanation"] = [q.masked_note(notes, values, row.version_id, row.field)
                                 for row in found.itertuples()]
-        warehouse.save_findings(versions["version_id"], found.to_dict("records"))
+        warehouse.save_findings(versions["version_id"], found.astype(object).where(found.notna(), None)
+                                .to_dict("records"))
         stored = pd.DataFrame(warehouse.findings(versions["version_id"]),
                               columns=["id", *q.FINDING_COLUMNS, "explanation"])
         annotated = q.annotate(stored, versions, overrides=warehouse.overrides(year=year))

@@ -293,3 +293,19 @@ def clean_plan(consortium_id: str = "SX-2024-01", year: int = 2025, name: str = 
         else:
             fields[code] = value
     return fields
+
+
+def stored(fields: dict, notes: dict | None = None) -> dict[str, FieldValue]:
+    """Fields as the warehouse keeps them after ingest (storage text, problem, note)."""
+    from chanjiao.catalogue import load_catalogue
+    from chanjiao.ingest import FieldValue
+    from chanjiao.normalize import ValueProblem, parse_value, raw_text, to_storage
+
+    catalogue, out = load_catalogue(), {}
+    for code, raw in fields.items():
+        try:
+            value, problem = parse_value(catalogue[code], raw), None
+        except ValueProblem as exc:
+            value, problem = None, str(exc)
+        out[code] = FieldValue(code, raw_text(raw), to_storage(value), problem, (notes or {}).get(code))
+    return out

@@ -305,7 +305,7 @@ class Warehouse:
                 for row in session.scalars(select(SubmissionVersion).where(SubmissionVersion.id.in_(chunk))):
                     row.validated_at = now
             for finding in findings:
-                session.add(Finding(**{c: finding.get(c) for c in columns}))
+                session.add(Finding(**{c: _no_nan(finding.get(c)) for c in columns}))
                 count += 1
         return count
 
@@ -347,6 +347,16 @@ class Warehouse:
             return [_override_record(r) for r in session.scalars(query)]
 
 
+def _no_nan(value: object) -> object:
+    """A frame's missing cell (float NaN) is NULL: PostgreSQL would store the text 'NaN' in a text column."""
+    return None if isinstance(value, float) and value != value else value
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Instants are stored in UTC; SQLite hands them back naive, PostgreSQL aware: always aware here."""
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
 def _override_record(row: Override) -> OverrideRecord:
     return OverrideRecord(consortium_id=row.consortium_id, year=row.year, kind=row.kind, field=row.field,
-                          rule=row.rule, value=row.value, reason=row.reason, by=row.by, at=row.at)
+                          rule=row.rule, value=row.value, reason=row.reason, by=row.by, at=_aware(row.at))

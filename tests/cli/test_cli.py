@@ -10,6 +10,7 @@ from pathlib import Path
 from builders import REGISTRY_CSV, csv_bytes, minimal_fields
 from openpyxl import load_workbook
 
+from chanjiao.catalogue import load_catalogue
 from chanjiao.cli import main
 from chanjiao.ingest import parse_submission
 from warehouse import Warehouse
@@ -93,3 +94,28 @@ def test_an_unreachable_database_is_one_clear_line_without_the_password(tmp_path
     assert code == 2 and err.count("\n") == 1
     assert err.startswith("error: cannot reach the warehouse database postgresql+psycopg://reporter:***@127.0.0.1:1")
     assert "s3cret" not in err
+
+
+def test_rules_prints_every_rule_and_the_committed_catalogue_is_current(capsys):
+    assert main(["rules", "--field", "funding_total_10k"]) == 0
+    out = capsys.readouterr().out
+    assert "funding_total_10k.sum_eq  [fatal]" in out and "source: 003 附件3 §1; 000 §三" in out
+    assert out.rstrip().endswith("6 rules")
+    assert main(["rules", "--markdown"]) == 0
+    committed = (Path(__file__).resolve().parents[2] / "expectations" / "RULES.md").read_text(encoding="utf-8")
+    assert capsys.readouterr().out == committed, "regenerate: .venv/bin/chanjiao rules --markdown > expectations/RULES.md"
+
+
+def test_override_needs_a_validated_version(tmp_path, capsys):
+    args = ["override", "--consortium", "SX-2024-01", "--year", "2025", "--kind", "plan", "--rule", "yoy",
+            "--reason", "ok", "--by", "李审核", "--warehouse", str(tmp_path)]
+    assert main(args) == 2
+    assert "no accepted 2025 plan on file" in capsys.readouterr().err
+    handle = Warehouse.open(f"sqlite:///{tmp_path / 'warehouse.db'}")
+    try:
+        handle.save_submission(parse_submission("2025/a.csv", csv_bytes(minimal_fields()), load_catalogue(),
+                                                {"SX-2024-01"}))
+    finally:
+        handle.close()
+    assert main(args) == 2
+    assert "has not been validated yet: run `chanjiao run --year 2025` first" in capsys.readouterr().err

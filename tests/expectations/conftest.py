@@ -8,25 +8,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from builders import REGISTRY_CSV
+from builders import REGISTRY_CSV, stored
 
 from chanjiao import quality as q
 from chanjiao.catalogue import load_catalogue
-from chanjiao.ingest import FieldValue
-from chanjiao.normalize import ValueProblem, parse_value, raw_text, to_storage
 from chanjiao.reference import load_reference
-
-
-def stored(fields: dict, notes: dict | None = None) -> dict[str, FieldValue]:
-    """Fields as the warehouse keeps them after ingest (storage text, problem, note)."""
-    catalogue, out = load_catalogue(), {}
-    for code, raw in fields.items():
-        try:
-            value, problem = parse_value(catalogue[code], raw), None
-        except ValueProblem as exc:
-            value, problem = None, str(exc)
-        out[code] = FieldValue(code, raw_text(raw), to_storage(value), problem, (notes or {}).get(code))
-    return out
 
 
 @pytest.fixture(scope="session")

@@ -108,3 +108,41 @@ def test_registry_sync_upserts(warehouse, reference):
     warehouse.sync_registry(registry.to_dict("records"), reference.provinces.to_dict("records"))
     names = warehouse.consortium_names()
     assert names["HN-2024-01"] == "株洲市轨道交通市域产教联合体" and len(names) == 5
+
+
+def _finding(version_id: int, rule: str = "yoy", field: str = "apprentices", **extra) -> dict:
+    return {"version_id": version_id, "field": field, "rule": rule, "rule_id": f"{field}.{rule}",
+            "severity": "warning", "veto": False, "message": "「中国特色学徒制培养」变化超过±50%。", "fix": "请说明",
+            "value": "100人 → 160人", "involves": field, "explanation": None, **extra}
+
+
+def test_findings_are_replaced_per_validated_version(warehouse, catalogue):
+    first = warehouse.save_submission(submission(catalogue, "2025/a.csv"))
+    second = warehouse.save_submission(submission(catalogue, "2025/b.csv", co_majors=3))
+    assert warehouse.save_findings([first.id, second.id], [_finding(first.id), _finding(second.id, "le", "patents")]) == 2
+    assert [f["rule"] for f in warehouse.findings([first.id, second.id])] == ["yoy", "le"]
+    warehouse.save_findings([first.id], [])                      # revalidated and clean now
+    assert [f["version_id"] for f in warehouse.findings([first.id, second.id])] == [second.id]
+    validated = {v.id: v.validated_at for v in warehouse.versions(2025)}
+    assert validated[first.id] is not None and validated[second.id] is not None
+
+
+def test_overrides_are_kept_with_who_when_why_and_not_recorded_twice(warehouse, catalogue):
+    from chanjiao.errors import ConfigurationError
+    from chanjiao.quality import Override
+
+    saved = warehouse.save_submission(submission(catalogue))
+    record = Override(consortium_id="SX-2024-01", year=2025, kind="plan", field="apprentices", rule="yoy",
+                      value="100人 → 160人", reason="新开学徒制班", by="李审核", at=None)
+    kept = warehouse.add_override(record, version_id=saved.id)
+    assert (kept.by, kept.reason, kept.value) == ("李审核", "新开学徒制班", "100人 → 160人") and kept.at is not None
+    with pytest.raises(ConfigurationError, match="already accepted by 李审核"):
+        warehouse.add_override(record)
+    assert warehouse.overrides(2025) == [kept] and warehouse.overrides(2024) == []
+    assert warehouse.overrides(consortium_ids=["SX-2024-02"]) == []
+
+
+def test_a_missing_cell_from_a_frame_is_stored_as_null(warehouse, catalogue):
+    saved = warehouse.save_submission(submission(catalogue))
+    warehouse.save_findings([saved.id], [_finding(saved.id, explanation=float("nan"))])
+    assert warehouse.findings([saved.id])[0]["explanation"] is None      # PostgreSQL would keep the text 'NaN'
