@@ -425,6 +425,30 @@ def unusable_fields(findings: pd.DataFrame, catalogue: Catalogue) -> dict[int, f
     return {version: frozenset(codes) for version, codes in unusable.items()}
 
 
+def usable_values(catalogue: Catalogue, stored: Mapping[str, object], findings: pd.DataFrame,
+                  version_id: int) -> tuple[dict[str, Value | None], dict[str, list[str]]]:
+    """The typed values scoring may use, and for every value withheld the rule ids that withheld it.
+
+    A value that did not parse, or that a fatal finding involves, scores as missing (DOMAIN.md); the
+    second result says why for each, so nothing is dropped silently.
+    """
+    mine = findings[(findings["version_id"] == version_id) & (findings["severity"] == "fatal")]
+    withheld: dict[str, list[str]] = {}
+    for finding in mine.itertuples(index=False):
+        for code in str(finding.involves).split(";"):
+            if code in catalogue and not catalogue[code].is_meta:
+                withheld.setdefault(code, []).append(finding.rule_id)
+    values: dict[str, Value | None] = {}
+    for code, found in stored.items():
+        spec = catalogue.fields.get(code)
+        if spec is None:
+            continue
+        if getattr(found, "problem", None):
+            withheld.setdefault(code, []).append(f"{code}.type")
+        values[code] = None if code in withheld else from_storage(spec, getattr(found, "value", None))
+    return values, {code: sorted(set(rules)) for code, rules in withheld.items()}
+
+
 def severity_counts(findings: pd.DataFrame) -> pd.DataFrame:
     """Counts by rule and severity (the run's artifact and the provincial summary)."""
     if not len(findings):

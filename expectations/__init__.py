@@ -1,5 +1,5 @@
-"""Data-quality expectations: Great Expectations 1.x suites generated from the field catalogue.
+"""Data-quality expectations: the rule catalogue and the Great Expectations 1.x suites built from it.
 
-The suites, the rule catalogue and the findings they produce arrive with the data-quality stage; the
-catalogue's rule grammar is already parsed and validated by :mod:`chanjiao.catalogue`.
+``rules.py`` turns the field catalogue into rules (id, severity, Chinese message, fix, source) without
+importing GE; ``suite.py`` turns rules into GE expectations and validates a year's versions in batches.
 """

@@ -158,3 +158,18 @@ def test_receipt_contacts_are_masked():
 def test_limits_are_the_catalogues(catalogue):
     assert q.within_limits(catalogue["employment_rate_pct"], Decimal("100"))
     assert not q.within_limits(catalogue["employment_rate_pct"], Decimal("100.1"))
+
+
+def test_usable_values_withhold_what_a_fatal_finding_involves_and_say_why(catalogue):
+    stored = {"secretariat_staff_total": fv("secretariat_staff_total", "13"),
+              "secretariat_staff_fulltime": fv("secretariat_staff_fulltime", "8"),
+              "apprentices": fv("apprentices", "160"), "co_majors": fv("co_majors", None, raw="十二", problem="bad"),
+              "consortium_id": fv("consortium_id", "SX-2024-01")}
+    values, withheld = q.usable_values(catalogue, stored, FINDINGS, 1)
+    assert values["apprentices"] == 160 and values["consortium_id"] == "SX-2024-01"
+    assert values["secretariat_staff_total"] is None and values["secretariat_staff_fulltime"] is None
+    assert values["co_majors"] is None
+    assert withheld == {"secretariat_staff_total": ["secretariat_staff_total.sum_eq"],
+                        "secretariat_staff_fulltime": ["secretariat_staff_total.sum_eq"],
+                        "secretariat_staff_parttime": ["secretariat_staff_total.sum_eq"],
+                        "co_majors": ["co_majors.type"]}
