@@ -247,6 +247,12 @@ def wide_row_under_cap_xlsx() -> bytes:
     return wide_row_xlsx(150_000)
 
 
+def _changed(fields: dict, changes: dict) -> dict:
+    """``fields`` with ``changes`` applied; a change to None leaves the field out."""
+    return {**{k: v for k, v in fields.items() if changes.get(k, v) is not None},
+            **{k: v for k, v in changes.items() if v is not None}}
+
+
 def clean_summary(consortium_id: str = "SX-2024-01", year: int = 2025, name: str = "大同市通用航空产教联合体",
                   submitted_on: str | None = None, **changes) -> dict:
     """A summary that breaks no data-quality rule; ``changes`` set (or, with None, empty) single fields."""
@@ -270,12 +276,7 @@ def clean_summary(consortium_id: str = "SX-2024-01", year: int = 2025, name: str
         "case_1_title": "通航维修订单班", "case_1_text": "与通航企业共建订单班，培养维修人才。",
         "violations_count": "0", "integrity_pledge": "是",
     }
-    for code, value in changes.items():
-        if value is None:
-            fields.pop(code, None)
-        else:
-            fields[code] = value
-    return fields
+    return _changed(fields, changes)
 
 
 def clean_plan(consortium_id: str = "SX-2024-01", year: int = 2025, name: str = "大同市通用航空产教联合体",
@@ -287,12 +288,7 @@ def clean_plan(consortium_id: str = "SX-2024-01", year: int = 2025, name: str = 
         "contact_phone": "0351-7654567", "co_majors": "8", "ms_council": f"{year}-06-30",
         "plan_text": "全年完成理事会组建与人才培养方案制订。", "violations_count": "0", "integrity_pledge": "是",
     }
-    for code, value in changes.items():
-        if value is None:
-            fields.pop(code, None)
-        else:
-            fields[code] = value
-    return fields
+    return _changed(fields, changes)
 
 
 def stored(fields: dict, notes: dict | None = None) -> dict[str, FieldValue]:
