@@ -220,8 +220,8 @@ def cmd_override(args: argparse.Namespace) -> int:
             version_id=int(latest["id"]))
     finally:
         warehouse.close()
-    _say(f"accepted the {record.rule} {target['severity']} on {record.field} of {args.consortium} {where} "
-         f"(value {record.value}) by {record.by}: {record.reason}")
+    _say(f"accepted the {record.rule} {target['severity']} on {record.field} in {args.consortium}'s {args.year} "
+         f"{args.kind} v{latest['version']} (value {record.value}), by {record.by}: {record.reason}")
     _say(f"It applies while the value stays the same; re-run `chanjiao run --year {args.year}` to update the "
          "exports and receipts.")
     return 0
@@ -296,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     storage_options(status)
     status.set_defaults(handler=cmd_status)
 
-    override = commands.add_parser("override", help="accept a warning on a consortium's latest version")
+    override = commands.add_parser("override", help="accept a warning (or info) finding on a consortium's latest version")
     override.add_argument("--consortium", required=True)
     override.add_argument("--year", type=_year, required=True)
     override.add_argument("--kind", choices=("plan", "summary"), required=True)

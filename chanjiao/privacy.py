@@ -7,6 +7,7 @@ warehouse unmasked — not in a CSV, a receipt, a PDF or a Prefect artifact.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from chanjiao.catalogue import PERSONAL_FIELDS
 
@@ -46,9 +47,40 @@ def mask_value(field: str, value: object) -> object:
     return mask_name(text) if field == "contact_name" else mask_phone(text)
 
 
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)")
+_LANDLINE_IN_TEXT = re.compile(r"(?<!\d)0\d{2,3}[\s-]?\d{7,8}(?!\d)")
+
+
+def _folded(text: str) -> str:
+    """NFKC per character where it stays one character (full-width digits, spaces), so positions align."""
+    out = []
+    for char in text:
+        folded = unicodedata.normalize("NFKC", char)
+        out.append(folded if len(folded) == 1 else char)
+    return "".join(out)
+
+
 def mask_text(text: str, personal: dict[str, str | None]) -> str:
-    """Replace every occurrence of the personal values in a free text (a message, an explanation)."""
+    """Mask personal data inside a free text (a 说明, a message): the contact's own name and phone in any
+    spacing or width (王 小明, １３８１２３４５６７８), and any phone number at all — a note may quote
+    someone else's."""
+    if not text:
+        return text
+    folded = _folded(text)
+    spans: list[tuple[int, int, str]] = []
     for field, value in personal.items():
-        if value and len(str(value).strip()) >= 2:     # one character would mask every occurrence of it
-            text = text.replace(str(value).strip(), str(mask_value(field, str(value).strip())))
-    return text
+        value = _folded(str(value or "")).strip()
+        compact = re.sub(r"\s+", "", value)
+        if len(compact) < 2:       # one character would mask every occurrence of it
+            continue
+        pattern = r"\s*".join(re.escape(char) for char in compact)
+        spans += [(m.start(), m.end(), str(mask_value(field, compact))) for m in re.finditer(pattern, folded)]
+    for pattern in (_MOBILE_IN_TEXT, _LANDLINE_IN_TEXT):
+        spans += [(m.start(), m.end(), mask_phone(m.group())) for m in pattern.finditer(folded)]
+    result, position = [], 0
+    for start, end, masked in sorted(spans):
+        if start < position:
+            continue               # overlaps a span already masked
+        result += [text[position:start], masked]
+        position = end
+    return "".join(result) + text[position:]

@@ -36,3 +36,11 @@ def test_free_text_has_every_personal_value_masked():
     text = "请联系王小明（13812345678）核实，王小明已确认。"
     assert mask_text(text, personal) == "请联系王**（138****5678）核实，王**已确认。"
     assert mask_text("中国", {"contact_name": "中"}) == "中国"      # a one-character value would mask everything
+
+
+def test_free_text_masks_the_contact_in_any_spacing_or_width_and_any_phone_number():
+    personal = {"contact_name": "王小明", "contact_phone": "0351-7654567"}
+    text = "联系人王 小明，手机１３８１２３４５６７８，或138 1234 5678，座机0351 7654567；另请联系010-12345678。"
+    assert mask_text(text, personal) == ("联系人王**，手机138****5678，或138****5678，座机0351-****567；"
+                                         "另请联系010-****678。")
+    assert mask_text("经费增加了1,234万元，见附件3。", personal) == "经费增加了1,234万元，见附件3。"
