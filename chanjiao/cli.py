@@ -193,18 +193,18 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_override(args: argparse.Namespace) -> int:
-    from chanjiao.quality import Override, override_target
-    from chanjiao.timeliness import latest_versions, live_versions
     import pandas as pd
+
+    from chanjiao.quality import Override, override_target
+    from chanjiao.timeliness import latest_versions, live_versions, versions_frame
 
     if not args.reason.strip() or not args.by.strip():
         raise ConfigurationError("an override needs a reason (--reason) and a reviewer's name (--by)")
     warehouse = _open_warehouse(args)
     try:
-        records = [r for r in warehouse.versions(year=args.year, consortium_ids=[args.consortium])
-                   if r.kind == args.kind]
-        frame = live_versions(pd.DataFrame([{**r.__dict__, "ingest_seq": r.id} for r in records])) if records \
-            else records
+        frame = live_versions(versions_frame(r for r in warehouse.versions(year=args.year,
+                                                                           consortium_ids=[args.consortium])
+                                             if r.kind == args.kind))
         if not len(frame):
             raise ConfigurationError(f"no accepted {args.year} {args.kind} on file", consortium=args.consortium)
         latest = latest_versions(frame).iloc[0]
@@ -228,8 +228,11 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from chanjiao.catalogue import load_catalogue
     from expectations.rules import default_rules, rules_markdown
 
+    if args.field is not None and args.field not in load_catalogue():
+        raise ConfigurationError(f"no field {args.field!r} in the field catalogue (chanjiao/data/fields.csv)")
     rules = [r for r in default_rules() if (args.field is None or r.field == args.field)
              and (args.severity is None or r.severity == args.severity)]
     if args.markdown:

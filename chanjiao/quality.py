@@ -14,12 +14,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 import pandas as pd
 
-from chanjiao.catalogue import Catalogue, Field
+from chanjiao.catalogue import PERSONAL_FIELDS, Catalogue, Field
 from chanjiao.normalize import Value, from_storage
 from chanjiao.privacy import mask_text, mask_value
 
@@ -227,8 +226,7 @@ def derive_columns(frame: pd.DataFrame, catalogue: Catalogue, context: QualityCo
                 derived[sum_residual(spec.code)] = pd.Series(residual, index=frame.index, dtype="float64")
             elif rule.name == "required_if":
                 other = rule.fields[0]
-                derived[given(other)] = frame[other].map(
-                    lambda v: not (v is None or (not isinstance(v, str) and pd.isna(v)) or v == 0 or v == ""))
+                derived[given(other)] = frame[other].map(lambda v: not (is_missing(v) or v == 0 or v == ""))
             elif rule.name in ("any_positive", "both_or_neither"):
                 for code in (spec.code, rule.fields[0]):
                     derived[positive(code)] = _flag(frame[code], lambda v: v > 0)
@@ -241,7 +239,7 @@ def derive_columns(frame: pd.DataFrame, catalogue: Catalogue, context: QualityCo
             elif rule.name == "registry_name":
                 names = context.registry["name"] if len(context.registry) else pd.Series(dtype=object)
                 derived[compared_name(spec.code)] = frame[spec.code].map(
-                    lambda v: None if v is None or pd.isna(v) else normalise_name(v)).astype(object)
+                    lambda v: None if is_missing(v) else normalise_name(v)).astype(object)
                 derived[registry_name_column(spec.code)] = frame["consortium_id"].map(
                     lambda c: normalise_name(names.get(c))).astype(object)
             elif rule.name == "in_city_layout":
@@ -257,7 +255,7 @@ def derive_columns(frame: pd.DataFrame, catalogue: Catalogue, context: QualityCo
 
 def _unknown(column: pd.Series, known: frozenset[str]) -> pd.Series:
     def codes_outside(text):
-        if text is None or (not isinstance(text, str) and pd.isna(text)):
+        if is_missing(text):
             return None
         unknown = [c for c in str(text).split(";") if c and c not in known]
         return ";".join(unknown) or None
@@ -322,35 +320,31 @@ def can_be_explained(severity: str, veto: bool) -> bool:
     return severity != "fatal" and not veto
 
 
-def notes_of(values: Mapping[int, Mapping[str, object]]) -> dict[tuple[int, str], str]:
-    """The submitters' 说明, by (version id, field)."""
-    return {(version_id, code): found.note for version_id, fields in values.items()
-            for code, found in fields.items() if getattr(found, "note", None)}
+def masked_notes(values: Mapping[int, Mapping[str, object]]) -> dict[tuple[int, str], str]:
+    """The submitters' 说明 by (version id, field), fit for output: the contact masked wherever it appears."""
+    notes = {}
+    for version_id, fields in values.items():
+        personal = {c: getattr(fields.get(c), "value", None) for c in PERSONAL_FIELDS}
+        notes.update({(version_id, code): mask_text(found.note, personal)
+                      for code, found in fields.items() if getattr(found, "note", None)})
+    return notes
 
 
-def masked_note(notes: Mapping[tuple[int, str], str], values: Mapping[int, Mapping[str, object]],
-                version_id: int, code: str) -> str | None:
-    """A 说明 fit for output: the contact's name and phone masked wherever they appear in it."""
-    note = notes.get((version_id, code))
-    if not note:
-        return None
-    stored = values.get(version_id, {})
-    personal = {c: getattr(stored.get(c), "value", None) for c in ("contact_name", "contact_phone")}
-    return mask_text(note, personal)
+def is_missing(value: object) -> bool:
+    """None, or a frame's missing cell (NaN, NaT: truthy, and NaT even passes for a datetime)."""
+    return value is None or (not isinstance(value, (str, list, tuple)) and bool(pd.isna(value)))
 
 
 def _text(value: object) -> str | None:
-    """Text or None: a frame's missing cell (NaN, which is truthy) must never read as an explanation."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return str(value) if str(value).strip() else None
+    """Text or None: a missing cell must never read as an explanation."""
+    return None if is_missing(value) or not str(value).strip() else str(value)
 
 
 def masked_contacts(values: Mapping[int, Mapping[str, object]]) -> dict[int, str]:
     """Per version, "王**（138****5678）": how a receipt may name its contact."""
     contacts = {}
     for version_id, fields in values.items():
-        name, phone = (getattr(fields.get(c), "value", None) for c in ("contact_name", "contact_phone"))
+        name, phone = (getattr(fields.get(c), "value", None) for c in PERSONAL_FIELDS)
         parts = [str(mask_value("contact_name", name)) if name else "",
                  f"（{mask_value('contact_phone', phone)}）" if phone else ""]
         contacts[version_id] = "".join(parts)
@@ -450,20 +444,14 @@ def usable_values(catalogue: Catalogue, stored: Mapping[str, object], findings: 
 
 
 def severity_counts(findings: pd.DataFrame) -> pd.DataFrame:
-    """Counts by rule and severity (the run's artifact and the provincial summary)."""
+    """Counts by rule and severity of annotated findings (the run's artifact and the provincial summary)."""
     if not len(findings):
         return pd.DataFrame(columns=["rule", "severity", "findings", "versions", "explained"])
     grouped = findings.groupby(["rule", "severity"], sort=True)
     table = grouped.agg(findings=("version_id", "size"), versions=("version_id", "nunique"),
-                        explained=("explained", "sum") if "explained" in findings else ("version_id", "size"))
+                        explained=("explained", "sum"))
     order = {"fatal": 0, "warning": 1, "info": 2}
     table = table.reset_index()
     table["explained"] = table["explained"].astype(int)
     return table.sort_values(["severity", "rule"], key=lambda s: s.map(order) if s.name == "severity" else s,
                              kind="stable").reset_index(drop=True)
-
-
-def as_date(value: object) -> date | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return value.date() if isinstance(value, pd.Timestamp) else value

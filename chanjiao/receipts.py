@@ -10,12 +10,12 @@ from datetime import date, datetime
 import pandas as pd
 
 from chanjiao import __version__
-from chanjiao.catalogue import Catalogue
+from chanjiao.catalogue import KIND_ZH, Catalogue
 from chanjiao.exports import beijing_time
+from chanjiao.quality import is_missing
 from chanjiao.reference import ReferenceData
 from chanjiao.timeliness import due_date
 
-KIND_ZH = {"plan": "年度工作计划", "summary": "年度工作总结（含典型案例）"}
 SEVERITY_ZH = {"fatal": "严重", "warning": "警告", "info": "提示"}
 _SEVERITY_ORDER = {"fatal": 0, "warning": 1, "info": 2}
 
@@ -26,9 +26,7 @@ def receipt_name(version: dict) -> str:
 
 
 def _plain(record: dict) -> dict:
-    """A frame's missing cells (NaN, NaT: truthy, and NaT passes for a datetime) as None."""
-    return {k: None if v is None or (not isinstance(v, (str, list, tuple)) and pd.isna(v)) else v
-            for k, v in record.items()}
+    return {k: None if is_missing(v) else v for k, v in record.items()}
 
 
 def finding_status(finding: dict) -> str:
@@ -83,7 +81,7 @@ def receipt_context(version: dict, findings: pd.DataFrame, reference: ReferenceD
         },
         "document": {
             "year": year,
-            "kind": KIND_ZH.get(kind, kind),
+            "kind": KIND_ZH[kind] + ("（含典型案例）" if kind == "summary" else ""),
             "version": int(version["version"]),
             "source_file": version["source_file"],
             "sha256": version["sha256"],

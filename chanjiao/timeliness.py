@@ -7,6 +7,7 @@ are kept in the warehouse but count for neither.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from pathlib import PurePosixPath
 
@@ -21,6 +22,14 @@ VERSION_COLUMNS = ("consortium_id", "year", "kind", "version", "submitted_on", "
 TIMELINESS_COLUMNS = ("consortium_id", "name", "province_code", "year", "kind", "due_date", "extended",
                       "status", "days_late", "city_approved", "first_version", "first_submitted_on",
                       "source_file", "version")
+
+
+def versions_frame(records) -> pd.DataFrame:
+    """Version records (dataclasses, as the warehouse returns them) as a frame: VERSION_COLUMNS plus every
+    other attribute; ``version_id`` and ``ingest_seq`` are the record's id. An empty list keeps the columns."""
+    rows = [asdict(r) | {"ingest_seq": r.id, "version_id": r.id} for r in records]
+    columns = list(dict.fromkeys([*VERSION_COLUMNS, "version_id", *(rows[0] if rows else ())]))
+    return pd.DataFrame(rows, columns=columns)
 
 
 def expected_filers(registry: pd.DataFrame, year: int) -> pd.DataFrame:

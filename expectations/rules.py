@@ -13,7 +13,6 @@ numeric field. Timeliness is not here: it is computed (a missing submission has 
 
 from __future__ import annotations
 
-import math
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,10 +20,8 @@ from decimal import Decimal
 from functools import lru_cache
 
 from chanjiao import quality as q
-from chanjiao.catalogue import Catalogue, Field, Rule, load_catalogue
+from chanjiao.catalogue import KIND_ZH, Catalogue, Field, Rule, load_catalogue
 
-SEVERITY_ZH = {"fatal": "严重", "warning": "警告", "info": "提示"}
-KIND_ZH = {"plan": "年度工作计划", "summary": "年度工作总结"}
 _TYPE_ZH = {"int": "整数", "decimal": "数字", "percent": "百分比（0–100）", "date": "日期", "bool": "“是”或“否”",
             "codes": "代码", "text": "文字", "enum": "选项"}
 _TYPE_EXAMPLE = {"int": "12", "decimal": "12.5", "percent": "85 或 85%", "date": "2024-07-15、2024/7/15 或 2024年7月15日",
@@ -129,7 +126,7 @@ def _family_rule(field: Field, rule: Rule, catalogue: Catalogue) -> RuleSpec:
     elif name == "registry_name":
         involves = (field.code,)
         message = f"{label}“{{value}}”与联合体名录中的名称“{{registry}}”不一致。"
-        fix = f"请使用联合体名录中的正式名称；如名称已变更，请在“说明”栏说明。"
+        fix = "请使用联合体名录中的正式名称；如名称已变更，请在“说明”栏说明。"
     elif name == "in_city_layout":
         involves = (field.code,)
         message = f"{label}中的{{codes}}不是所在地市产业布局中的核心或重点产业。"
@@ -209,19 +206,16 @@ def default_rules() -> tuple[RuleSpec, ...]:
 
 def fmt_number(value: object, field: Field | None = None) -> str:
     """A number as a person writes it, with the field's unit: 120人, 3.5万元, 85%."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if q.is_missing(value):
         return "（空）"
     number = Decimal(repr(float(value))) if isinstance(value, float) else Decimal(value)
-    if number == number.to_integral_value():
-        text = f"{number.to_integral_value():,}".replace(",", "") if abs(number) < 10**15 else str(number)
-    else:
-        text = format(number.normalize(), "f")
+    text = str(int(number)) if number == number.to_integral_value() else format(number.normalize(), "f")
     unit = field.unit if field is not None and field.unit not in ("",) else ""
     return f"{text}{unit}"
 
 
 def fmt_value(field: Field, value: object) -> str:
-    if value is None or (not isinstance(value, str) and _isnan(value)):
+    if q.is_missing(value):
         return "（空）"
     if field.is_numeric:
         return fmt_number(value, field)
@@ -230,13 +224,6 @@ def fmt_value(field: Field, value: object) -> str:
     if field.type == "bool":
         return "是" if value else "否"
     return str(value)
-
-
-def _isnan(value: object) -> bool:
-    try:
-        return bool(value != value)
-    except (TypeError, ValueError):
-        return False
 
 
 def _percent(x: float) -> str:

@@ -163,9 +163,8 @@ class QualityValidator:
                         "return_unexpected_index_query": False})
                     for rule_id in failed]
 
-    @property
-    def by_id(self) -> dict[str, RuleSpec]:
-        return {spec.rule_id: spec for spec in self.rules}
+    def __post_init__(self) -> None:
+        self.by_id = {spec.rule_id: spec for spec in self.rules}
 
     def validate(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Findings (``chanjiao.quality.FINDING_COLUMNS``) for every row of a frame with derived columns.
@@ -181,14 +180,14 @@ class QualityValidator:
             if len(batch_frame):
                 results.extend(self._failures(suite, batch_frame))
         rows_by_version = frame.set_index("version_id", drop=False)
-        by_id, findings = self.by_id, []
+        findings = []
         for outcome in results:
             if outcome.success:
                 continue
             if outcome.exception_info and outcome.exception_info.get("raised_exception"):
                 raise RuntimeError(f"expectation {outcome.expectation_config.meta.get('rule_id')} could not run: "
                                    f"{outcome.exception_info.get('exception_message')}")
-            spec = by_id[outcome.expectation_config.meta["rule_id"]]
+            spec = self.by_id[outcome.expectation_config.meta["rule_id"]]
             for hit in outcome.result.get("unexpected_index_list") or []:
                 version_id = int(hit["version_id"])
                 row = rows_by_version.loc[version_id]

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import flow

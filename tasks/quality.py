@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from chanjiao.fileio import write_atomic
 from chanjiao.receipts import receipt_context, receipt_name
 from chanjiao.reference import ReferenceData
 from chanjiao.render import render_html
-from chanjiao.timeliness import VERSION_COLUMNS, latest_versions, live_versions
+from chanjiao.timeliness import latest_versions, live_versions, versions_frame
 from warehouse import Warehouse
 
 
@@ -28,7 +28,7 @@ class YearQuality:
     """One year's validated versions and their annotated findings (``chanjiao.quality.annotate``)."""
 
     year: int
-    versions: pd.DataFrame          # live versions: VERSION_COLUMNS + version_id, ingested_at, sha256
+    versions: pd.DataFrame          # live versions (chanjiao.timeliness.versions_frame)
     findings: pd.DataFrame
     contacts: dict[int, str]        # masked "王**（138****5678）" per version, for receipts
 
@@ -37,14 +37,9 @@ class YearQuality:
         versions = self.versions[self.versions["submitted_on"] <= as_of]
         if consortium_ids is not None:
             versions = versions[versions["consortium_id"].isin(consortium_ids)]
-        latest = latest_versions(versions) if len(versions) else versions
+        latest = latest_versions(versions)
         rows = self.findings[self.findings["version_id"].isin(set(latest["version_id"]))]
         return rows.merge(latest[["version_id", "version"]], on="version_id", how="left")
-
-
-def _versions_frame(records) -> pd.DataFrame:
-    columns = [*VERSION_COLUMNS, "version_id", "ingested_at", "sha256"]
-    return pd.DataFrame([asdict(r) | {"ingest_seq": r.id, "version_id": r.id} for r in records], columns=columns)
 
 
 @task(name="validate", task_run_name="validate-{year}", cache_policy=NO_CACHE)
@@ -56,20 +51,18 @@ def validate_year(reference: ReferenceData, database_url: str, year: int, consor
     catalogue = load_catalogue()
     warehouse = Warehouse.open(database_url)
     try:
-        versions = live_versions(_versions_frame(warehouse.versions(year=year, consortium_ids=consortium_ids)))
+        versions = live_versions(versions_frame(warehouse.versions(year=year, consortium_ids=consortium_ids)))
         values = warehouse.values_for(versions["version_id"])
-        earlier = _versions_frame(warehouse.versions(year=year - 1, consortium_ids=consortium_ids))
-        earlier = earlier[earlier["kind"] == "summary"]
-        previous_ids = latest_versions(earlier)[["consortium_id", "version_id"]] if len(earlier) else []
-        stored_previous = warehouse.values_for(previous_ids["version_id"]) if len(previous_ids) else {}
+        earlier = versions_frame(warehouse.versions(year=year - 1, consortium_ids=consortium_ids))
+        last_summaries = latest_versions(earlier[earlier["kind"] == "summary"])
+        stored_previous = warehouse.values_for(last_summaries["version_id"])
         previous = {row.consortium_id: q.usable_previous(catalogue, stored_previous[row.version_id])
-                    for row in (previous_ids.itertuples() if len(previous_ids) else [])}
+                    for row in last_summaries.itertuples()}
         context = q.QualityContext(registry=reference.registry, layout=reference.layout, previous=previous)
         frame = q.derive_columns(q.submission_frame(versions, values, catalogue), catalogue, context)
         found = validator_for(catalogue).validate(frame)
-        notes = q.notes_of(values)
-        found["explanation"] = [q.masked_note(notes, values, row.version_id, row.field)
-                                for row in found.itertuples()]
+        notes = q.masked_notes(values)
+        found["explanation"] = [notes.get((row.version_id, row.field)) for row in found.itertuples()]
         warehouse.save_findings(versions["version_id"], found.astype(object).where(found.notna(), None)
                                 .to_dict("records"))
         stored = pd.DataFrame(warehouse.findings(versions["version_id"]),

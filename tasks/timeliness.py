@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date
 
 import pandas as pd
@@ -11,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from chanjiao.reference import ReferenceData
-from chanjiao.timeliness import VERSION_COLUMNS, compute_timeliness, status_counts
+from chanjiao.timeliness import compute_timeliness, status_counts, versions_frame
 from warehouse import Warehouse
 
 
@@ -23,9 +22,7 @@ def province_timeliness(reference: ReferenceData, database_url: str, year: int, 
     registry = reference.registry[reference.registry["province_code"] == province_code]
     warehouse = Warehouse.open(database_url)
     try:
-        records = warehouse.versions(year=year, consortium_ids=registry.index)
-        versions = pd.DataFrame([asdict(r) | {"ingest_seq": r.id} for r in records],
-                                columns=[*VERSION_COLUMNS, "id"])
+        versions = versions_frame(warehouse.versions(year=year, consortium_ids=registry.index))
         frame = compute_timeliness(registry, versions, reference.deadlines, reference.extensions, year, as_of)
         rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
         warehouse.save_timeliness(rows, year=year, province_codes=[province_code], as_of=as_of)

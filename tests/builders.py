@@ -291,7 +291,7 @@ def clean_plan(consortium_id: str = "SX-2024-01", year: int = 2025, name: str = 
     return _changed(fields, changes)
 
 
-def stored(fields: dict, notes: dict | None = None) -> dict[str, FieldValue]:
+def stored(fields: dict, notes: dict | None = None) -> dict:
     """Fields as the warehouse keeps them after ingest (storage text, problem, note)."""
     from chanjiao.catalogue import load_catalogue
     from chanjiao.ingest import FieldValue

@@ -223,10 +223,7 @@ class Warehouse:
 
     def values(self, version_id: int) -> dict[str, FieldValue]:
         """The stored fields of one version, as text (``value`` is the canonical storage form)."""
-        with self.session() as session:
-            rows = session.scalars(select(SubmissionValue).where(SubmissionValue.version_id == version_id))
-            return {r.field_code: FieldValue(code=r.field_code, raw=r.raw, value=r.value, problem=r.problem,
-                                             note=r.note) for r in rows}
+        return self.values_for([version_id])[version_id]
 
     def values_for(self, version_ids: Iterable[int]) -> dict[int, dict[str, FieldValue]]:
         """The stored fields of many versions in one query (a year's batch)."""

@@ -111,7 +111,6 @@ def _resubmit(inbox, source: str, target: str, submitted_on: str, **changes) -> 
 def test_overrides_are_kept_and_survive_reruns_and_unchanged_resubmissions(ran, sample_dir, database_url, capsys):
     inbox, warehouse_dir, _ = ran
     storage = ["--warehouse", str(warehouse_dir), "--database-url", database_url]
-    target = dict(consortium="HN-2024-01", year=2025, kind="summary")
 
     def yoy_row():
         rows = read_csv(warehouse_dir / "reports" / "2025" / "43" / "findings.csv")
