@@ -108,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from chanjiao.reference import load_reference
 
     # Fail fast, before a Prefect server is started, on the mistakes an operator makes most.
-    reference = load_reference(settings.registry_file, settings.extensions_path)
+    reference = load_reference(settings.registry_file, settings.extensions_path, settings.frameworks_dir)
     reference.select_provinces(args.year, args.province)
     _open_warehouse(args).close()  # migrates, and says plainly when the database cannot be reached
     if not settings.inbox_dir.is_dir():
@@ -139,6 +139,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     findings = result.get("findings", {})
     _say(f"  data quality {result['year']}: {findings.get('fatal', 0)} fatal, {findings.get('warning', 0)} warning, "
          f"{findings.get('info', 0)} info findings (receipts under {result['receipts']})")
+    for province, summary in sorted(result.get("scores", {}).items()):
+        top = ", ".join(f"{cid} {total} {grade}" for cid, total, grade in summary["top"])
+        _say(f"  scores {province}: {summary['scored']} consortia ("
+             + ", ".join(f"{grade} {n}" for grade, n in summary["grades"].items()) + f"); top: {top}")
+        _say(f"    shortlisted: {', '.join(summary['shortlisted']) or 'none'}; "
+             f"adjustment: {', '.join(summary['adjustment']) or 'none'}"
+             + (f"; no summary: {', '.join(summary['no_summary'])}" if summary["no_summary"] else ""))
     _say("  outputs:")
     for path in result["outputs"]:
         _say(f"    {path}")

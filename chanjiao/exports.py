@@ -77,3 +77,13 @@ def findings_csv(findings: pd.DataFrame) -> bytes:
     frame = frame.assign(_order=frame["severity"].map(order))
     frame = frame.sort_values(["consortium_id", "kind", "version", "_order", "field", "rule"], kind="stable")
     return csv_bytes(frame, FINDINGS_COLUMNS)
+
+
+def scores_csv(table: pd.DataFrame) -> bytes:
+    """``scores.csv``: one row per expected consortium, best first (``chanjiao.scoring.scores_table``)."""
+    return csv_bytes(table, tuple(table.columns))
+
+
+def points_csv(table: pd.DataFrame) -> bytes:
+    """``points.csv``: one row per consortium × point (``chanjiao.scoring.points_table``)."""
+    return csv_bytes(table, tuple(table.columns))

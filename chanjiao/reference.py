@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import pandas as pd
 
 from chanjiao.catalogue import KINDS, data_text
 from chanjiao.errors import ConfigurationError, ReferenceDataError
+from chanjiao.frameworks import Framework, framework_id_for, load_frameworks, parse_assignment
 
 REGISTRY_COLUMNS = ("consortium_id", "name", "province_code", "province", "city", "level", "recognized_year",
                     "dev_zone", "lead_schools", "lead_enterprises")
@@ -56,6 +57,8 @@ def _date(value: str, *, where: str, row: int, column: str) -> date:
 def parse_provinces(text: str, where: str = "provinces.csv") -> pd.DataFrame:
     rows = _table(text, where, ("province_code", "province", "department", "framework"))
     frame = pd.DataFrame([r for _, r in rows], columns=["province_code", "province", "department", "framework"])
+    for line, row in rows:
+        parse_assignment(row["framework"], where=where, row=line)
     duplicated = frame["province_code"][frame["province_code"].duplicated()].tolist()
     if duplicated:
         raise ReferenceDataError(f"duplicate province_code {duplicated[0]}", file=where)
@@ -201,6 +204,7 @@ class ReferenceData:
     extensions: pd.DataFrame
     layout: pd.DataFrame
     registry_file: str
+    frameworks: dict[str, Framework] = field(default_factory=dict)
 
     @property
     def consortium_ids(self) -> set[str]:
@@ -226,9 +230,29 @@ class ReferenceData:
         return sorted(set(requested))
 
 
-def load_reference(registry_file: Path, extensions_file: Path | None = None) -> ReferenceData:
-    """Read the project's calendars and the operator's registry (and extensions, when the file exists)."""
+    def framework_for(self, province_code: str, year: int) -> Framework:
+        """The scoring framework of a province for a year (``provinces.csv``'s ``framework`` column)."""
+        return self.frameworks[framework_id_for(self.provinces.loc[province_code, "framework"], year)]
+
+
+def check_framework_assignments(provinces: pd.DataFrame, frameworks: dict[str, Framework],
+                                where: str = "provinces.csv") -> None:
+    """Every framework a province names must exist, so a run fails at the start, not after ingest."""
+    for code, assignment in provinces["framework"].items():
+        for _, framework_id in parse_assignment(assignment, where=where):
+            if framework_id not in frameworks:
+                raise ReferenceDataError(f"province {code} is scored with framework {framework_id!r}, which is not "
+                                         f"among the framework files ({', '.join(sorted(frameworks))})",
+                                         file=where, field="framework")
+
+
+def load_reference(registry_file: Path, extensions_file: Path | None = None,
+                   frameworks_dir: Path | None = None) -> ReferenceData:
+    """Read the project's calendars and frameworks and the operator's registry (and extensions, when the
+    file exists)."""
     provinces = parse_provinces(data_text("provinces.csv"), "chanjiao/data/provinces.csv")
+    frameworks = load_frameworks(frameworks_dir)
+    check_framework_assignments(provinces, frameworks, "chanjiao/data/provinces.csv")
     layout = parse_layout(data_text("industry_layout_hunan.csv"), "chanjiao/data/industry_layout_hunan.csv")
     try:
         registry_text = Path(registry_file).read_text(encoding="utf-8-sig")
@@ -248,4 +272,5 @@ def load_reference(registry_file: Path, extensions_file: Path | None = None) -> 
         extensions=extensions,
         layout=layout,
         registry_file=str(registry_file),
+        frameworks=frameworks,
     )

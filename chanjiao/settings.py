@@ -28,6 +28,8 @@ class Settings(BaseSettings):
                                 description="holds warehouse.db (SQLite default) and reports/")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in warehouse_dir, "
                                                        "e.g. postgresql+psycopg://user@host/db for production")
+    frameworks_dir: Path | None = Field(None, description="folder of scoring framework files (<id>.yaml); "
+                                                         "default: the project's chanjiao/data/frameworks")
     max_file_bytes: int = 20 * 1024 * 1024
     max_unzipped_bytes: int = 64 * 1024 * 1024
     max_compression_ratio: int = 100

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from chanjiao import quality as q
 from chanjiao.catalogue import KIND_ZH, Catalogue, Field, Rule, load_catalogue
+from chanjiao.formatting import fmt_number, fmt_value
 
 _TYPE_ZH = {"int": "整数", "decimal": "数字", "percent": "百分比（0–100）", "date": "日期", "bool": "“是”或“否”",
             "codes": "代码", "text": "文字", "enum": "选项"}
@@ -203,28 +204,6 @@ def default_rules() -> tuple[RuleSpec, ...]:
 
 
 # --- filling a finding's message -------------------------------------------------------------------------
-
-def fmt_number(value: object, field: Field | None = None) -> str:
-    """A number as a person writes it, with the field's unit: 120人, 3.5万元, 85%."""
-    if q.is_missing(value):
-        return "（空）"
-    number = Decimal(repr(float(value))) if isinstance(value, float) else Decimal(value)
-    text = str(int(number)) if number == number.to_integral_value() else format(number.normalize(), "f")
-    unit = field.unit if field is not None and field.unit not in ("",) else ""
-    return f"{text}{unit}"
-
-
-def fmt_value(field: Field, value: object) -> str:
-    if q.is_missing(value):
-        return "（空）"
-    if field.is_numeric:
-        return fmt_number(value, field)
-    if field.type == "date":
-        return value.date().isoformat() if hasattr(value, "date") and callable(value.date) else str(value)
-    if field.type == "bool":
-        return "是" if value else "否"
-    return str(value)
-
 
 def _percent(x: float) -> str:
     return f"{x * 100:.1f}".rstrip("0").rstrip(".") + "%"

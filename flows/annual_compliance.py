@@ -1,5 +1,5 @@
 """The parent flow: ingest the inbox; then, for one year and its provinces, timeliness, data quality
-(findings, receipts) and the exports."""
+(findings, receipts), scoring (ranking, plan completion, adjustment, shortlist) and the exports."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from prefect import flow
 from chanjiao.settings import Settings
 from tasks.export import export_rejections, export_submissions, publish_run_summary
 from tasks.ingest import ingest_inbox
-from tasks.quality import export_findings, publish_quality_summary, validate_year, write_receipts
+from tasks.quality import export_findings, publish_quality_summary, validate_year, write_receipts, years_to_validate
 from tasks.reference import load_reference_data
+from tasks.scoring import export_scores, publish_ranking, score_province
 from tasks.timeliness import province_timeliness
 
 REPORTING_TZ = ZoneInfo("Asia/Shanghai")
@@ -34,7 +35,8 @@ def annual_compliance(year: int, provinces: list[str] | None = None, as_of: date
                                          database_url=database_url)
     as_of = as_of or today_in_china()
 
-    reference = load_reference_data(settings.registry_file, settings.extensions_path, settings.url)
+    reference = load_reference_data(settings.registry_file, settings.extensions_path, settings.url,
+                                    settings.frameworks_dir)
     ingest = ingest_inbox(settings.inbox_dir, reference, settings.url, settings.read_limits)
 
     province_codes = reference.select_provinces(year, provinces)
@@ -42,12 +44,21 @@ def annual_compliance(year: int, provinces: list[str] | None = None, as_of: date
     outputs = [export_submissions(frame, settings.reports_dir, year, code) for code, frame in timeliness.items()]
     outputs += export_rejections(settings.url, settings.reports_dir, sorted(set(ingest.years) | {year}))
 
-    # Data quality for the year, and for any other year that received files in this run (their receipts).
+    # Data quality for the year, for any year that received files in this run (their receipts), and for any
+    # year never validated (scoring uses only usable values, of this year and earlier ones).
     consortia = reference.consortia_in(province_codes)
-    quality = {y: validate_year(reference, settings.url, y, consortia) for y in sorted({year, *ingest.new_years})}
+    quality = {y: validate_year(reference, settings.url, y, consortia)
+               for y in years_to_validate(settings.url, year, consortia, ingest.new_years)}
     outputs += [export_findings(quality[year], reference, settings.reports_dir, year, code, as_of)
                 for code in province_codes]
     for y, validated in quality.items():
         write_receipts(validated, reference, settings.receipts_dir, y)
     counts = publish_quality_summary(quality[year], year, as_of)
-    return publish_run_summary(year, as_of, ingest, timeliness, outputs, settings.url, counts, settings.receipts_dir)
+
+    scores = {code: score_province(reference, settings.url, year, code, as_of, timeliness[code])
+              for code in province_codes}
+    for code, scored in scores.items():
+        outputs += export_scores(scored, settings.reports_dir, year, code)
+        publish_ranking(scored, reference, year, code, as_of)
+    return publish_run_summary(year, as_of, ingest, timeliness, outputs, settings.url, counts, settings.receipts_dir,
+                               scores)

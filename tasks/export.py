@@ -12,6 +12,7 @@ from prefect.logging import get_run_logger
 
 from chanjiao.exports import rejected_csv, submissions_csv
 from chanjiao.fileio import write_atomic
+from chanjiao.score_outputs import scoring_summary
 from chanjiao.timeliness import status_counts
 from warehouse import Warehouse
 
@@ -44,7 +45,7 @@ def export_rejections(database_url: str, reports_dir: Path, years: list[int]) ->
 @task(name="publish-run-summary", cache_policy=NO_CACHE)
 def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataFrame], outputs: list[Path],
                         database_url: str, findings: list[dict] | None = None,
-                        receipts_dir: Path | None = None) -> dict:
+                        receipts_dir: Path | None = None, scores: dict | None = None) -> dict:
     """A markdown artifact a person reads after a run, and the run's result for callers (CLI, tests)."""
     lines = [f"# 市域产教联合体 annual compliance — {year}", "",
              f"Inbox: {ingest.files_seen} files, {len(ingest.accepted)} accepted, {ingest.unchanged} unchanged, "
@@ -68,6 +69,15 @@ def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataF
     lines += [f"| {f['rule']} | {f['severity']} | {f['findings']} | {f['versions']} | {f['explained']} |"
               for f in findings] or ["| — | — | 0 | 0 | 0 |"]
     lines.append("")
+    ranking = {code: scoring_summary(scored.framework, scored.consortia) for code, scored in sorted((scores or {}).items())}
+    if ranking:
+        lines += ["## Scores", "", "| province | framework | scored | grades | shortlisted | adjustment | no summary |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {code} | {scores[code].framework.label} | {r['scored']} | "
+                  f"{', '.join(f'{g} {n}' for g, n in r['grades'].items())} | {', '.join(r['shortlisted']) or '—'} | "
+                  f"{', '.join(r['adjustment']) or '—'} | {', '.join(r['no_summary']) or '—'} |"
+                  for code, r in ranking.items()]
+        lines.append("")
     lines += ["## Outputs", ""] + [f"- `{p}`" for p in outputs]
     markdown = "\n".join(lines)
     create_markdown_artifact(markdown, key=f"annual-compliance-{year}", description=f"Run summary {year}")
@@ -83,6 +93,7 @@ def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataF
                       for code, figures in counts.items()},
         "findings": {severity: sum(f["findings"] for f in findings if f["severity"] == severity)
                      for severity in ("fatal", "warning", "info")},
+        "scores": ranking,
         "outputs": [str(p) for p in outputs],
         "receipts": str(receipts_dir) if receipts_dir else None,
         "warehouse": database_url,

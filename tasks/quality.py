@@ -42,6 +42,18 @@ class YearQuality:
         return rows.merge(latest[["version_id", "version"]], on="version_id", how="left")
 
 
+@task(name="years-to-validate", cache_policy=NO_CACHE)
+def years_to_validate(database_url: str, year: int, consortium_ids: list[str], new_years: list[int]) -> list[int]:
+    """The requested year, the years that received files, and any year whose versions were never validated
+    (scoring reads last year's plan and earlier summaries, and only usable values score)."""
+    warehouse = Warehouse.open(database_url)
+    try:
+        pending = warehouse.unvalidated_years(consortium_ids)
+    finally:
+        warehouse.close()
+    return sorted({year, *new_years, *pending})
+
+
 @task(name="validate", task_run_name="validate-{year}", cache_policy=NO_CACHE)
 def validate_year(reference: ReferenceData, database_url: str, year: int, consortium_ids: list[str]) -> YearQuality:
     """Validate every live version of ``year`` for the consortia as one batch and store the findings."""

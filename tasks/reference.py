@@ -13,10 +13,11 @@ from warehouse import Warehouse
 
 
 @task(name="load-reference", cache_policy=NO_CACHE)
-def load_reference_data(registry_file: Path, extensions_file: Path | None, database_url: str) -> ReferenceData:
-    """Read and validate the registry and calendars, and keep the warehouse's copy of the registry current."""
+def load_reference_data(registry_file: Path, extensions_file: Path | None, database_url: str,
+                        frameworks_dir: Path | None = None) -> ReferenceData:
+    """Read and validate the registry, calendars and scoring frameworks, and keep the warehouse's copy of the registry current."""
     logger = get_run_logger()
-    reference = load_reference(registry_file, extensions_file)
+    reference = load_reference(registry_file, extensions_file, frameworks_dir)
     warehouse = Warehouse.open(database_url)
     try:
         registry = reference.registry.astype(object).where(reference.registry.notna(), None)

@@ -24,8 +24,8 @@ from chanjiao.errors import ConfigurationError, NotFoundError
 from chanjiao.ingest import FieldValue, Submission
 from chanjiao.normalize import to_storage
 from chanjiao.quality import Override as OverrideRecord
-from warehouse.models import (Consortium, Finding, IngestRun, Override, Province, Rejection, SubmissionValue,
-                              SubmissionVersion, Timeliness)
+from warehouse.models import (Consortium, Finding, IndicatorScore, IngestRun, Override, PointScore, Province,
+                              Rejection, Score, SubmissionValue, SubmissionVersion, Timeliness)
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -221,6 +221,15 @@ class Warehouse:
                 query = query.where(SubmissionVersion.consortium_id.in_(list(consortium_ids)))
             return [_version_record(row) for row in session.scalars(query)]
 
+    def unvalidated_years(self, consortium_ids: Iterable[str] | None = None) -> list[int]:
+        """Years with a live version that no data-quality run has seen (scoring needs their findings)."""
+        with self.session() as session:
+            query = select(SubmissionVersion.year).distinct().where(
+                SubmissionVersion.validated_at.is_(None), SubmissionVersion.withdrawn.is_(False))
+            if consortium_ids is not None:
+                query = query.where(SubmissionVersion.consortium_id.in_(list(consortium_ids)))
+            return sorted(session.scalars(query))
+
     def values(self, version_id: int) -> dict[str, FieldValue]:
         """The stored fields of one version, as text (``value`` is the canonical storage form)."""
         return self.values_for([version_id])[version_id]
@@ -342,6 +351,43 @@ class Warehouse:
             if consortium_ids is not None:
                 query = query.where(Override.consortium_id.in_(list(consortium_ids)))
             return [_override_record(r) for r in session.scalars(query)]
+
+    # --- scores -----------------------------------------------------------------------------------
+
+    def save_scores(self, *, year: int, province_code: str, consortia: Iterable[dict], indicators: Iterable[dict],
+                    points: Iterable[dict]) -> int:
+        """Replace a province's scores for the year (totals, indicators, points) in one transaction, so a
+        reader never sees half of a re-scoring. Each total row carries the framework and the versions."""
+        now, count = _now(), 0
+        with self.session() as session:
+            for model in (Score, IndicatorScore, PointScore):
+                session.execute(delete(model).where(model.year == year, model.province_code == province_code))
+            for row in consortia:
+                session.add(Score(**{k: _no_nan(v) for k, v in row.items()}, year=year, province_code=province_code,
+                                  scored_at=now, pipeline_version=__version__))
+                count += 1
+            session.add_all(IndicatorScore(**row, year=year, province_code=province_code) for row in indicators)
+            session.add_all(PointScore(**row, year=year, province_code=province_code) for row in points)
+        return count
+
+    def _rows(self, model, year: int, province_code: str | None, order: tuple) -> list[dict]:
+        with self.session() as session:
+            query = select(model).where(model.year == year).order_by(*order)
+            if province_code is not None:
+                query = query.where(model.province_code == province_code)
+            columns = model.__table__.columns.keys()
+            return [{c: getattr(r, c) for c in columns} for r in session.scalars(query)]
+
+    def scores(self, year: int, province_code: str | None = None) -> list[dict]:
+        """Stored totals of a year, best first (rank, then id)."""
+        rows = self._rows(Score, year, province_code, (Score.province_code, Score.rank, Score.consortium_id))
+        return [r | {"scored_at": _aware(r["scored_at"])} for r in rows]
+
+    def indicator_scores(self, year: int, province_code: str | None = None) -> list[dict]:
+        return self._rows(IndicatorScore, year, province_code, (IndicatorScore.consortium_id, IndicatorScore.indicator))
+
+    def point_scores(self, year: int, province_code: str | None = None) -> list[dict]:
+        return self._rows(PointScore, year, province_code, (PointScore.consortium_id, PointScore.point))
 
 
 def _no_nan(value: object) -> object:

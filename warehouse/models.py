@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Integer, MetaData, String, Text,
+from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -177,3 +177,77 @@ class Override(Base):
     by: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     version_id: Mapped[int | None] = mapped_column(ForeignKey("submission_versions.id", ondelete="SET NULL"))
+
+
+class Score(Base):
+    """A consortium's total for a year, and everything needed to say how it was made: the framework (id,
+    version, file digest), the versions scored, the exact total before rounding, plan completion, the
+    adjustment mark and the shortlist decision with its reasons. Replaced when the province is re-scored."""
+
+    __tablename__ = "scores"
+    consortium_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(8), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    framework_id: Mapped[str] = mapped_column(String(40))
+    framework_version: Mapped[str] = mapped_column(String(40))
+    framework_digest: Mapped[str] = mapped_column(String(64))
+    summary_version_id: Mapped[int | None] = mapped_column(ForeignKey("submission_versions.id", ondelete="SET NULL"))
+    plan_version_id: Mapped[int | None] = mapped_column(ForeignKey("submission_versions.id", ondelete="SET NULL"))
+    weighted: Mapped[float] = mapped_column(Float)
+    deductions: Mapped[float] = mapped_column(Float)
+    exact_total: Mapped[str] = mapped_column(Text)          # the clamped total as an exact fraction
+    total: Mapped[float] = mapped_column(Float)             # rounded half up to one decimal
+    grade: Mapped[str] = mapped_column(String(16))
+    rank: Mapped[int] = mapped_column(Integer)
+    note: Mapped[str] = mapped_column(Text, default="")     # "no summary"
+    plan_completed: Mapped[bool] = mapped_column(Boolean)
+    plan_targets: Mapped[int] = mapped_column(Integer)
+    plan_targets_met: Mapped[int] = mapped_column(Integer)
+    plan_milestones_planned: Mapped[int] = mapped_column(Integer)
+    plan_milestones_achieved: Mapped[int] = mapped_column(Integer)
+    plan_unmet: Mapped[str] = mapped_column(Text, default="")       # fields whose target was not met
+    plan_pending: Mapped[str] = mapped_column(Text, default="")     # milestones planned, not achieved
+    plan_reason: Mapped[str] = mapped_column(Text, default="")      # no plan / no summary / no targets
+    previous_plan_completed: Mapped[bool | None] = mapped_column(Boolean)
+    adjustment: Mapped[bool] = mapped_column(Boolean)
+    shortlist_eligible: Mapped[bool] = mapped_column(Boolean)
+    shortlisted: Mapped[bool] = mapped_column(Boolean)
+    ineligible_because: Mapped[str] = mapped_column(Text, default="")
+    as_of: Mapped[date] = mapped_column(Date)
+    scored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    pipeline_version: Mapped[str] = mapped_column(String(32))
+
+
+class IndicatorScore(Base):
+    """One indicator of one consortium and year: the mean of its points (a deduction: the points off)."""
+
+    __tablename__ = "indicator_scores"
+    consortium_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(16), primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(8), index=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    weight: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+    no_data: Mapped[bool] = mapped_column(Boolean)
+
+
+class PointScore(Base):
+    """One point of one consortium and year: method, inputs, score, and the basis in words (what value,
+    which peers, which due date) so a reviewer can redo the number by hand."""
+
+    __tablename__ = "point_scores"
+    consortium_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    point: Mapped[str] = mapped_column(String(16), primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(8), index=True)
+    indicator: Mapped[str] = mapped_column(String(16))
+    name_zh: Mapped[str] = mapped_column(Text)
+    method: Mapped[str] = mapped_column(String(32))
+    inputs: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float)
+    exact: Mapped[str] = mapped_column(Text)
+    no_data: Mapped[bool] = mapped_column(Boolean)
+    basis: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text, default="")

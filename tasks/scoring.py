@@ -1,0 +1,98 @@
+"""Scoring a province's year: read the latest versions, score in the core, store, export, publish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.logging import get_run_logger
+
+from chanjiao.catalogue import load_catalogue
+from chanjiao.exports import points_csv, scores_csv
+from chanjiao.fileio import write_atomic
+from chanjiao.frameworks import Framework
+from chanjiao.quality import FINDING_COLUMNS
+from chanjiao.reference import ReferenceData
+from chanjiao.score_outputs import points_table, ranking_markdown, scores_table, storage_records
+from chanjiao.scoring import input_cells, score_year
+from chanjiao.timeliness import expected_filers, latest_versions, versions_frame
+from warehouse import Warehouse
+
+
+@dataclass
+class ProvinceScores:
+    """What was stored for one province and year (the warehouse's rows), for exports and the artifact."""
+
+    year: int
+    province_code: str
+    framework: Framework
+    consortia: list[dict]
+    indicators: list[dict]
+    points: list[dict]
+
+
+@task(name="score", task_run_name="score-{year}-{province_code}", cache_policy=NO_CACHE)
+def score_province(reference: ReferenceData, database_url: str, year: int, province_code: str, as_of: date,
+                   timeliness: pd.DataFrame) -> ProvinceScores:
+    """Score every consortium expected to file in the province for ``year`` and store the result.
+
+    Reads the latest accepted plan and summary of every year up to ``year`` as of ``as_of`` (earlier
+    summaries carry milestone dates over; last year's plan decides the adjustment mark) and their findings.
+    """
+    logger = get_run_logger()
+    catalogue = load_catalogue()
+    framework = reference.framework_for(province_code, year)
+    registry = expected_filers(reference.registry[reference.registry["province_code"] == province_code], year)
+    warehouse = Warehouse.open(database_url)
+    try:
+        versions = versions_frame(warehouse.versions(consortium_ids=registry.index))
+        versions = versions[(versions["year"] <= year) & (versions["submitted_on"] <= as_of)]
+        latest = latest_versions(versions)
+        unvalidated = latest[latest["validated_at"].isna()]
+        if len(unvalidated):
+            logger.warning("%d versions were never validated; their values count as usable: %s", len(unvalidated),
+                           ", ".join(sorted(unvalidated["source_file"])[:5]))
+        findings = pd.DataFrame(warehouse.findings(latest["version_id"]), columns=["id", *FINDING_COLUMNS])
+        cells = input_cells(catalogue, latest, warehouse.values_for(latest["version_id"]), findings)
+        scores = score_year(framework, catalogue, registry, reference.milestones, cells,
+                            timeliness[timeliness["kind"] == "summary"], year, province_code)
+        consortia, indicators, points = storage_records(scores, as_of)
+        warehouse.save_scores(year=year, province_code=province_code, consortia=consortia, indicators=indicators,
+                              points=points)
+    finally:
+        warehouse.close()
+    grades = pd.Series([c["grade"] for c in consortia]).value_counts()
+    logger.info("%s %d (%s): %d consortia scored; %s; shortlist: %s; adjustment: %s", province_code, year,
+                framework.label, len(consortia), ", ".join(f"{g} {n}" for g, n in grades.items()),
+                ", ".join(c["consortium_id"] for c in consortia if c["shortlisted"]) or "none",
+                ", ".join(c["consortium_id"] for c in consortia if c["adjustment"]) or "none")
+    return ProvinceScores(year=year, province_code=province_code, framework=framework, consortia=consortia,
+                          indicators=indicators, points=points)
+
+
+@task(name="export-scores", task_run_name="export-scores-{year}-{province_code}", cache_policy=NO_CACHE,
+      retries=2, retry_delay_seconds=1)
+def export_scores(scores: ProvinceScores, reports_dir: Path, year: int, province_code: str) -> list[Path]:
+    """``reports/<year>/<province>/scores.csv`` and ``points.csv``, written atomically."""
+    folder = Path(reports_dir) / str(year) / province_code
+    paths = [write_atomic(folder / "scores.csv",
+                          scores_csv(scores_table(scores.framework, scores.consortia, scores.indicators))),
+             write_atomic(folder / "points.csv", points_csv(points_table(scores.framework, scores.points)))]
+    get_run_logger().info("wrote %s (%d consortia, %d points)", folder, len(scores.consortia), len(scores.points))
+    return paths
+
+
+@task(name="publish-ranking", task_run_name="publish-ranking-{year}-{province_code}", cache_policy=NO_CACHE)
+def publish_ranking(scores: ProvinceScores, reference: ReferenceData, year: int, province_code: str,
+                    as_of: date) -> str:
+    """A markdown artifact with the province's ranking, shortlist and adjustment marks."""
+    markdown = ranking_markdown(scores.framework, scores.consortia, year=year,
+                                province=reference.provinces.loc[province_code, "province"], as_of=as_of)
+    create_markdown_artifact(markdown, key=f"ranking-{year}-{province_code}",
+                             description=f"Ranking {year}, province {province_code}")
+    return markdown
