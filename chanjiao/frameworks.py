@@ -208,13 +208,13 @@ def _point(raw: object, catalogue: Catalogue, *, where: str, at: str) -> Point:
         raise FrameworkError("a point must be a mapping (code, name_zh, method, inputs, …)", file=where, field=at)
     known_keys = {"code", "name_zh", "method", "inputs", "combine", "target", "tiers", "scores", "items",
                   "per_unit", "max", "source"}
-    extra = sorted(set(raw) - known_keys)
-    if extra:
-        raise FrameworkError(f"unknown key(s) {', '.join(extra)}", file=where, field=at)
     code = str(raw.get("code") or "").strip()
     if not code:
         raise FrameworkError("a point needs a code", file=where, field=at)
     at = f"{at} ({code})"
+    extra = sorted(set(raw) - known_keys)
+    if extra:
+        raise FrameworkError(f"unknown key(s) {', '.join(extra)}", file=where, field=at)
     method = raw.get("method")
     if method not in METHODS:
         raise FrameworkError(f"unknown method {method!r} (known: {', '.join(METHODS)})", file=where, field=at)
@@ -320,8 +320,8 @@ def shipped_dir() -> Path:
     return Path(str(resources.files("chanjiao") / "data" / "frameworks"))
 
 
-@lru_cache(maxsize=None)
-def _load_dir(directory: str) -> dict[str, Framework]:
+@lru_cache(maxsize=16)
+def _load_dir(directory: str, stamp: tuple) -> dict[str, Framework]:
     catalogue = load_catalogue()
     frameworks: dict[str, Framework] = {}
     for path in sorted(Path(directory).glob("*.yaml")):
@@ -338,7 +338,9 @@ def load_frameworks(directory: Path | None = None) -> dict[str, Framework]:
     directory = Path(directory) if directory else shipped_dir()
     if not directory.is_dir():
         raise FrameworkError("the frameworks folder does not exist", file=str(directory))
-    return _load_dir(str(directory.resolve()))
+    # Parsed once per process, and again whenever a file changes (a long-lived worker sees an edit).
+    stamp = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.yaml")))
+    return _load_dir(str(directory.resolve()), stamp)
 
 
 def parse_assignment(text: str, *, where: str = "provinces.csv", row: int | None = None) -> tuple[tuple[int, str], ...]:

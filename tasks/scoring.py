@@ -53,7 +53,7 @@ def score_province(reference: ReferenceData, database_url: str, year: int, provi
         versions = versions_frame(warehouse.versions(consortium_ids=registry.index))
         versions = versions[(versions["year"] <= year) & (versions["submitted_on"] <= as_of)]
         latest = latest_versions(versions)
-        unvalidated = latest[latest["validated_at"].isna()]
+        unvalidated = latest[latest["validated_at"].isna()] if len(latest) else latest
         if len(unvalidated):
             logger.warning("%d versions were never validated; their values count as usable: %s", len(unvalidated),
                            ", ".join(sorted(unvalidated["source_file"])[:5]))

@@ -39,6 +39,15 @@ def database_url(request, tmp_path) -> str:
     return server.create_database(f"wh_{next(_database_names)}")
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def module_database_url(request, tmp_path_factory) -> str:
+    """Like ``database_url``, shared by a module's tests (for an expensive flow run they all read)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('warehouse') / 'warehouse.db'}"
+    server = request.getfixturevalue("postgres_server")
+    return server.create_database(f"wh_{next(_database_names)}")
+
+
 @pytest.fixture
 def warehouse(database_url):
     from warehouse import Warehouse

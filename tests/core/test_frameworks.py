@@ -1,0 +1,117 @@
+"""Framework files: the shipped ones load as DOMAIN.md's indicators.csv says; a broken one is refused on load
+with the file, the point and the reason; provinces pick frameworks by year."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from chanjiao.catalogue import data_text
+from chanjiao.errors import ReferenceDataError
+from chanjiao.frameworks import (FrameworkError, framework_id_for, load_frameworks, parse_assignment,
+                                 parse_framework, shipped_dir)
+from chanjiao.reference import check_framework_assignments, parse_provinces
+
+MINIMAL = """\
+id: tiny
+version: "1"
+grades:
+  - {min: 60, grade: 合格}
+  - {min: 0, grade: 不合格}
+indicators:
+  - code: T1
+    weight: 100
+    points:
+      - {code: "1", method: peer, inputs: apprentices}
+"""
+
+
+def test_the_shipped_frameworks_hold_the_spec_points():
+    frameworks = load_frameworks()
+    assert set(frameworks) == {"hunan-2024", "moe-2024"}
+    hunan, moe = frameworks["hunan-2024"], frameworks["moe-2024"]
+    assert [(i.code, i.weight, len(i.points)) for i in hunan.indicators] == [
+        ("I1", 10, 2), ("I2", 15, 3), ("I3", 20, 4), ("I4", 20, 5), ("I5", 20, 4), ("I6", 15, 2), ("I7", 0, 1)]
+    assert [(i.code, i.weight, len(i.points)) for i in moe.indicators] == [
+        ("M1", 20, 2), ("M2", 20, 2), ("M3", 20, 3), ("M4", 20, 2), ("M5", 20, 2), ("M6", 0, 1)]
+    points = {p.code: p for _, p in hunan.points}
+    assert points["3.1"].inputs == "apprentices;co_majors+co_courses+co_textbooks"
+    assert points["3.5"].combine == "max" and points["4.4a"].target == Fraction(1, 10)
+    assert points["4.4a"].parts[0].denominator == ("ent_tech_posts",)
+    assert points["6.2"].scores == (0, 60, 80, 100) and points["7"].per_unit == 10 and points["7"].cap == 30
+    assert hunan.grades == ((85, "优秀"), (75, "良好"), (60, "合格"), (0, "不合格"))
+    assert hunan.plan_share_met == Fraction(4, 5) and hunan.shortlist_top == 3
+    assert len(hunan.digest) == 12 and hunan.label.startswith("hunan-2024 v2024.1 (sha256 ")
+
+
+def test_a_minimal_framework_parses(catalogue):
+    framework = parse_framework(MINIMAL, catalogue, "tiny.yaml")
+    assert framework.grade(Fraction(60)) == "合格" and framework.lowest_grade == "不合格"
+
+
+@pytest.mark.parametrize("change, where, reason", [
+    (("method: peer", "method: median"), "indicators[0] (T1).points[0] (1)", "unknown method 'median'"),
+    (("inputs: apprentices", "inputs: apprentice"), "(1)", "unknown field 'apprentice'"),
+    (("inputs: apprentices", "inputs: innovation_text"), "(1)", "method peer cannot read field innovation_text"),
+    (("inputs: apprentices", "inputs: plan_text"), "(1)", "plan_text is not in a summary"),
+    (("inputs: apprentices", "inputs: apprentices+"), "(1)", "cannot read the inputs"),
+    (("inputs: apprentices", "inputs: apprentices/patents"), "(1)", "needs method threshold_ratio"),
+    (("weight: 100", "weight: -5"), "indicators[0] (T1)", "weight -5 is not allowed"),
+    (("weight: 100", "weight: 0"), "indicators[0] (T1)", "needs a weight > 0"),
+    (("weight: 100", "weight: lots"), "indicators[0] (T1)", "weight must be a number"),
+    (("method: peer", "method: threshold"), "(1)", "needs a target > 0"),
+    (("{min: 60, grade: 合格}", "{min: -1, grade: 合格}"), "grades", "highest minimum down"),
+    (("{min: 0, grade: 不合格}", "{min: 10, grade: 不合格}"), "grades", "must start at 0"),
+    (("method: peer, inputs", "method: peer, bonus: 3, inputs"), "(1)", "unknown key(s) bonus"),
+])
+def test_a_broken_framework_is_refused_naming_file_place_and_reason(catalogue, change, where, reason):
+    with pytest.raises(FrameworkError) as caught:
+        parse_framework(MINIMAL.replace(*change), catalogue, "tiny.yaml")
+    message = str(caught.value)
+    assert message.startswith("tiny.yaml: field ") and where in message and reason in message
+
+
+def test_deductions_need_an_indicator_of_their_own_with_weight_zero(catalogue):
+    deduction = "      - {code: \"2\", method: deduction, inputs: violations_count, per_unit: 10, max: 30}\n"
+    with pytest.raises(FrameworkError, match="deduction points go in an indicator of their own"):
+        parse_framework(MINIMAL + deduction, catalogue, "tiny.yaml")
+    weighted = MINIMAL + "  - code: T2\n    weight: 5\n    points:\n" + deduction
+    with pytest.raises(FrameworkError, match="a deduction indicator's is 0"):
+        parse_framework(weighted, catalogue, "tiny.yaml")
+
+
+def test_a_point_code_used_twice_and_bad_yaml_are_refused(catalogue):
+    twice = MINIMAL + "      - {code: \"1\", method: presence, inputs: patents}\n"
+    with pytest.raises(FrameworkError, match="point code 1 is used twice"):
+        parse_framework(twice, catalogue, "tiny.yaml")
+    with pytest.raises(FrameworkError, match="not valid YAML"):
+        parse_framework("id: [unclosed", catalogue, "tiny.yaml")
+
+
+def test_an_operators_framework_folder_is_validated_and_named_by_id(tmp_path):
+    (tmp_path / "tiny.yaml").write_text(MINIMAL, encoding="utf-8")
+    assert set(load_frameworks(tmp_path)) == {"tiny"}
+    (tmp_path / "other.yaml").write_text(MINIMAL, encoding="utf-8")
+    with pytest.raises(FrameworkError, match="name it tiny.yaml"):
+        load_frameworks(tmp_path)            # a file added since the last load is seen
+    with pytest.raises(FrameworkError, match="does not exist"):
+        load_frameworks(tmp_path / "nope")
+
+
+def test_provinces_choose_a_framework_by_year():
+    assert parse_assignment("hunan-2024") == ((0, "hunan-2024"),)
+    assert framework_id_for("hunan-2024;moe-2024@2026", 2025) == "hunan-2024"
+    assert framework_id_for("hunan-2024;moe-2024@2026", 2027) == "moe-2024"
+    with pytest.raises(ReferenceDataError, match="no framework applies to 2024"):
+        framework_id_for("moe-2024@2026", 2024)
+    with pytest.raises(ReferenceDataError, match="cannot read framework"):
+        parse_assignment("moe-2024@next")
+
+
+def test_a_province_naming_an_unknown_framework_fails_at_load():
+    text = data_text("provinces.csv").replace("14,山西省,山西省教育厅,hunan-2024", "14,山西省,山西省教育厅,shanxi-2030")
+    with pytest.raises(ReferenceDataError, match="province 14 is scored with framework 'shanxi-2030'"):
+        check_framework_assignments(parse_provinces(text), load_frameworks())
+    check_framework_assignments(parse_provinces(data_text("provinces.csv")), load_frameworks())
+    assert shipped_dir().name == "frameworks"
