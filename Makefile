@@ -34,6 +34,7 @@ test: setup
 bench: setup
 	$(PY) benchmarks/hostile_files.py
 	$(PY) benchmarks/validate_summaries.py
+	$(PY) benchmarks/score_province.py
 
 # Re-pin after changing dependencies in pyproject.toml (no index URLs are recorded).
 lock:

@@ -256,6 +256,60 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scores(args: argparse.Namespace) -> int:
+    from chanjiao.formatting import fmt_score
+
+    warehouse = _open_warehouse(args)
+    try:
+        rows = warehouse.scores(args.year, args.province)
+    finally:
+        warehouse.close()
+    if not rows:
+        _say(f"no scores for {args.year} yet: run `chanjiao run --year {args.year}` first")
+        return 1
+    province = None
+    for row in rows:
+        if row["province_code"] != province:
+            province = row["province_code"]
+            _say(f"province {province} — {row['framework_id']} v{row['framework_version']} "
+                 f"(sha256 {row['framework_digest']}), as of {row['as_of']:%Y-%m-%d}")
+            _say(f"{'rank':>4}  {'consortium':<14} {'total':>5}  {'grade':<4} plan      adjust  shortlist")
+        plan = "no plan" if row["plan_reason"] == "no plan" else (
+            f"{'done' if row['plan_completed'] else 'not'} {row['plan_targets_met']}/{row['plan_targets']}")
+        note = "  (no summary)" if row["note"] else ""
+        _say(f"{row['rank']:>4}  {row['consortium_id']:<14} {fmt_score(row['total']):>5}  {row['grade']:<4} "
+             f"{plan:<9} {'yes' if row['adjustment'] else 'no':<7} {'yes' if row['shortlisted'] else 'no'}{note}")
+    return 0
+
+
+def cmd_frameworks(args: argparse.Namespace) -> int:
+    from chanjiao.catalogue import load_catalogue
+    from chanjiao.frameworks import load_frameworks, parse_framework
+
+    if args.check:
+        framework = parse_framework(args.check.read_text(encoding="utf-8"), load_catalogue(), str(args.check))
+        _say(f"{args.check}: framework {framework.label} is valid: {len(framework.indicators)} indicators, "
+             f"{len(framework.points)} points")
+        return 0
+    from chanjiao.settings import Settings
+
+    frameworks = load_frameworks(Settings().frameworks_dir)
+    chosen = [frameworks[args.id]] if args.id in frameworks else list(frameworks.values())
+    if args.id and args.id not in frameworks:
+        raise ConfigurationError(f"no framework {args.id!r} (known: {', '.join(frameworks)})")
+    for framework in chosen:
+        _say(f"{framework.label} — {framework.name_zh}")
+        for indicator, point in framework.points:
+            params = {"combine": point.combine if len(point.parts) > 1 and point.method != "milestone+presence" else "",
+                      "target": point.target, "per_unit": point.per_unit, "max": point.cap,
+                      "items": ";".join(point.items), "scores": "/".join(map(str, point.scores)),
+                      "tiers": "/".join(f"{n}字:{s}" for n, s in point.tiers)}
+            shown = ", ".join(f"{k}={v}" for k, v in params.items() if v not in ("", None))
+            _say(f"  {indicator.code} w{indicator.weight}  {point.code:<5} {point.method:<18} {point.inputs}"
+                 + (f"  [{shown}]" if shown else "") + f"  {point.name_zh}")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from chanjiao.sample import generate_sample
 
@@ -323,6 +377,17 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--markdown", action="store_true", help="as the Markdown table of expectations/RULES.md")
     rules.set_defaults(handler=cmd_rules)
 
+    scores = commands.add_parser("scores", help="show the stored ranking of a year")
+    scores.add_argument("--year", type=_year, required=True)
+    scores.add_argument("--province")
+    storage_options(scores)
+    scores.set_defaults(handler=cmd_scores)
+
+    frameworks = commands.add_parser("frameworks", help="list the scoring frameworks, or check a framework file")
+    frameworks.add_argument("id", nargs="?", help="only this framework")
+    frameworks.add_argument("--check", type=Path, metavar="FILE", help="validate a framework file and say why not")
+    frameworks.set_defaults(handler=cmd_frameworks)
+
     sample = commands.add_parser("sample", help="regenerate the seeded sample inbox and registry")
     sample.add_argument("--out", type=Path, default=Path("sample"))
     sample.add_argument("--seed", type=int, default=20250101)
@@ -344,6 +409,9 @@ def main(argv: list[str] | None = None) -> int:
     except ChanjiaoError as exc:
         sys.stderr.write(user_message(exc) + "\n")
         return 2
+    except BrokenPipeError:             # `chanjiao scores … | head`: the reader has all it wanted
+        sys.stderr = open(os.devnull, "w")
+        return 0
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130

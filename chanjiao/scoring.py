@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -103,23 +104,26 @@ def carry_over_milestones(cells: pd.DataFrame, catalogue: Catalogue, year: int) 
 def cell_map(cells: pd.DataFrame) -> dict[str, dict[str, Cell]]:
     """Cells as {consortium: {field: Cell}} — the shape the methods read."""
     found: dict[str, dict[str, Cell]] = {}
-    for row in cells.itertuples(index=False):
-        carried = None if pd.isna(row.carried_from) else int(row.carried_from)
-        found.setdefault(row.consortium_id, {})[row.field] = Cell(row.state, row.value, row.withheld_by or "",
-                                                                  carried)
+    columns = [cells[c].tolist() for c in ("consortium_id", "field", "state", "value", "withheld_by", "carried_from")]
+    for cid, code, state, value, withheld, carried in zip(*columns):
+        carried = None if carried is None or carried != carried else int(carried)     # None or NaN: not carried
+        found.setdefault(cid, {})[code] = Cell(state, value, withheld or "", carried)
     return found
 
 
-def milestone_due(milestones: pd.DataFrame, province_code: str, recognized_year: int, code: str) -> date:
-    """The due date of a milestone: ``milestones.csv`` for the province and batch, else 12-31 of the
-    consortium's first reporting year (its recognition year)."""
-    if len(milestones):
-        rows = milestones[(milestones["milestone_code"] == code) & (milestones["province_code"] == province_code)
-                          & (milestones["recognized_year"] == recognized_year)]
-        due = rows.iloc[0]["due_date"] if len(rows) else None
-        if due is not None and not pd.isna(due):
-            return due
-    return date(int(recognized_year), 12, 31)
+def milestone_due_dates(milestones: pd.DataFrame, registry: pd.DataFrame,
+                        codes: set[str]) -> dict[tuple[str, str], date]:
+    """(consortium, milestone) → due date: ``milestones.csv`` for the consortium's province and batch, else
+    12-31 of its first reporting year (its recognition year). A row without a date (no fixed deadline)
+    falls back to the default too."""
+    table = {(row.milestone_code, str(row.province_code), int(row.recognized_year)): row.due_date
+             for row in milestones.itertuples(index=False)
+             if row.due_date is not None and not pd.isna(row.due_date)} if len(milestones) else {}
+    due = {}
+    for cid, province, batch in zip(registry.index, registry["province_code"], registry["recognized_year"]):
+        for code in codes:
+            due[(cid, code)] = table.get((code, str(province), int(batch)), date(int(batch), 12, 31))
+    return due
 
 
 # --- methods ------------------------------------------------------------------------------------------------
@@ -184,8 +188,8 @@ def peer_scores(values: Mapping[str, Fraction | None]) -> dict[str, tuple[Fracti
     scores: dict[str, tuple[Fraction, dict]] = {}
     top = ordered[-1] if ordered else Fraction(0)
     for cid, value in usable.items():
-        below = sum(1 for other in ordered if other < value)
-        equal = sum(1 for other in ordered if other == value) - 1
+        below = bisect_left(ordered, value)
+        equal = bisect_right(ordered, value) - below - 1
         if n >= 3:
             score = HUNDRED * (below + Fraction(equal, 2)) / (n - 1)
         else:
@@ -383,8 +387,8 @@ def indicator_scores(framework: Framework, points: pd.DataFrame) -> pd.DataFrame
 
 def competition_ranks(totals: pd.Series) -> pd.Series:
     """1, 2, 2, 4: one more than the number of strictly higher totals."""
-    values = list(totals)
-    return pd.Series([1 + sum(1 for other in values if other > value) for value in values], index=totals.index,
+    ordered = sorted(totals)
+    return pd.Series([1 + len(ordered) - bisect_right(ordered, value) for value in totals], index=totals.index,
                      dtype="int64")
 
 
@@ -541,9 +545,7 @@ def score_year(framework: Framework, catalogue: Catalogue, registry: pd.DataFram
     milestone_fields = {part.fields[0] for _, point in framework.points
                         for part in (point.parts if point.method == "milestone"
                                      else point.parts[:1] if point.method == "milestone+presence" else ())}
-    due = {(cid, code): milestone_due(milestones, registry.loc[cid, "province_code"],
-                                      registry.loc[cid, "recognized_year"], code)
-           for cid in ids for code in milestone_fields}
+    due = milestone_due_dates(milestones, registry, milestone_fields)
     points = pd.concat([score_points(framework, catalogue, {cid: by_consortium[cid] for cid in with_summary}, due,
                                      year),
                         no_summary_points(framework, without)], ignore_index=True)

@@ -119,3 +119,23 @@ def test_override_needs_a_validated_version(tmp_path, capsys):
         handle.close()
     assert main(args) == 2
     assert "has not been validated yet: run `chanjiao run --year 2025` first" in capsys.readouterr().err
+
+
+def test_frameworks_lists_the_points_and_checks_a_file(tmp_path, capsys):
+    assert main(["frameworks", "hunan-2024"]) == 0
+    out = capsys.readouterr().out
+    assert "hunan-2024 v2024.1" in out and "4.4a  threshold_ratio" in out and out.count("\n") == 22
+    broken = tmp_path / "mine.yaml"
+    shipped = Path(__file__).resolve().parents[2] / "chanjiao" / "data" / "frameworks" / "hunan-2024.yaml"
+    broken.write_text(shipped.read_text(encoding="utf-8").replace("weight: 15", "weight: -15", 1), encoding="utf-8")
+    assert main(["frameworks", "--check", str(broken)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"error: {broken}: field indicators[1] (I2): weight -15 is not allowed") and "\n" not in err
+    assert main(["frameworks", "--check", str(shipped)]) == 0
+    assert "is valid: 7 indicators, 21 points" in capsys.readouterr().out
+    assert main(["frameworks", "nope"]) == 2
+
+
+def test_scores_before_any_run_says_what_to_do(tmp_path, capsys):
+    assert main(["scores", "--year", "2025", "--warehouse", str(tmp_path)]) == 1
+    assert "run `chanjiao run --year 2025` first" in capsys.readouterr().out

@@ -479,3 +479,17 @@ def test_a_province_where_nobody_has_filed_yet_still_lists_everyone(hunan, catal
     assert list(frame["total"].astype(str)) == ["0.0", "0.0"] and list(frame["rank"]) == [1, 1]
     assert set(frame["note"]) == {NO_SUMMARY} and not frame["adjustment"].any()   # recognised this year
     assert len(scored.points) == 2 * len(hunan.points) and scored.points["no_data"].all()
+
+
+def test_milestone_due_dates_come_from_the_batch_table_else_the_first_reporting_year():
+    from chanjiao.scoring import milestone_due_dates
+
+    table = pd.concat([SHANXI_DUE, pd.DataFrame([("ms_tech_service_platform", "14", 2024, None)],
+                                                 columns=SHANXI_DUE.columns)])
+    registry = pd.DataFrame({"province_code": ["14", "14", "43"], "recognized_year": [2024, 2025, 2024]},
+                            index=["sx24", "sx25", "hn24"])
+    due = milestone_due_dates(table, registry, {"ms_council", "ms_tech_service_platform"})
+    assert due[("sx24", "ms_council")] == date(2024, 7, 31)                  # Shanxi's first batch
+    assert due[("sx25", "ms_council")] == date(2025, 12, 31)                 # a later batch: its first year
+    assert due[("hn24", "ms_council")] == date(2024, 12, 31)                 # another province
+    assert due[("sx24", "ms_tech_service_platform")] == date(2024, 12, 31)   # no fixed deadline in the table

@@ -145,3 +145,15 @@ def test_the_shortlist_is_the_eligible_top_three(scored, sample_dir, manifest, d
         expected = {r["consortium_id"] for r in eligible if float(r["total"]) >= third[0]}
         assert {r["consortium_id"] for r in rows if r["shortlisted"] == "true"} == expected
         assert expected, f"the sample has a shortlisted consortium in province {province} in 2024"
+
+
+def test_the_scores_command_prints_the_stored_ranking(scored, database_url, capsys):
+    from chanjiao.cli import main as cli
+
+    _, warehouse_dir, _ = scored
+    assert cli(["scores", "--year", "2025", "--province", "43", "--warehouse", str(warehouse_dir),
+                "--database-url", database_url]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("province 43 — hunan-2024 v2024.1 (sha256 ")
+    assert len(lines) == 2 + 11 and lines[-1].split()[:2] == ["11", "HN-2024-07"] and "(no summary)" in lines[-1]
+    assert any("HN-2024-10" in line and " yes " in line for line in lines)        # adjustment
