@@ -124,6 +124,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             extensions_file=str(settings.extensions_path) if settings.extensions_path else None,
             warehouse_dir=str(settings.warehouse_dir), database_url=settings.database_url)
     _say(f"annual-compliance {result['year']} (as of {result['as_of']})")
+    extensions = settings.extensions_path
+    _say(f"  registry: {settings.registry_file} ({len(reference.registry)} consortia); deadline extensions: "
+         + (f"{extensions} ({len(reference.extensions)})" if extensions else "none"))
     _say(f"  inbox: {result['files_seen']} files — {result['accepted']} accepted, {result['unchanged']} "
          f"unchanged, {len(result['rejected'])} rejected")
     for file, reason in result["rejected"][:_SHOWN_REJECTIONS]:

@@ -174,7 +174,7 @@ def _check_point(point: Point, catalogue: Catalogue, *, where: str, at: str) -> 
     if point.method == "threshold_ratio" and len(ratios) != len(point.parts):
         raise FrameworkError("method threshold_ratio needs inputs of the form a/b", file=where, field=at)
     sums = [part for part in point.parts if len(part.fields) > 1]
-    if sums and point.method not in PER_PART:
+    if sums and point.method not in ("peer", "threshold", "presence"):
         raise FrameworkError(f"method {point.method} reads fields one by one; a sum (a+b) means nothing to it",
                              file=where, field=at)
     wanted = {"milestone+presence": 2, "text": 1, "list_share": 1, "deduction": 1}
@@ -183,8 +183,9 @@ def _check_point(point: Point, catalogue: Catalogue, *, where: str, at: str) -> 
                              f"{len(point.parts)}", file=where, field=at)
     if point.method in ("threshold", "threshold_ratio") and (point.target is None or point.target <= 0):
         raise FrameworkError(f"method {point.method} needs a target > 0", file=where, field=at)
-    if point.method == "text" and not point.tiers:
-        raise FrameworkError("method text needs tiers: [{min_chars, score}, …]", file=where, field=at)
+    if point.method == "text" and (not point.tiers or min(n for n, _ in point.tiers) < 1):
+        raise FrameworkError("method text needs tiers: [{min_chars ≥ 1, score}, …] (an empty text scores 0)",
+                             file=where, field=at)
     if point.method == "case_count" and len(point.scores) != len(point.parts) + 1:
         raise FrameworkError(f"method case_count needs {len(point.parts) + 1} scores (for 0 … "
                              f"{len(point.parts)} cases), not {len(point.scores)}", file=where, field=at)
@@ -221,6 +222,9 @@ def _point(raw: object, catalogue: Catalogue, *, where: str, at: str) -> Point:
     combine = raw.get("combine", "mean")
     if combine not in COMBINE:
         raise FrameworkError(f"combine must be mean or max, not {combine!r}", file=where, field=at)
+    if "combine" in raw and method not in PER_PART:
+        raise FrameworkError(f"method {method} reads its inputs together; combine means nothing to it",
+                             file=where, field=at)
     tiers = []
     for tier in raw.get("tiers") or ():
         if not isinstance(tier, dict) or set(tier) != {"min_chars", "score"}:

@@ -230,9 +230,15 @@ class ReferenceData:
         return sorted(set(requested))
 
 
-    def framework_for(self, province_code: str, year: int) -> Framework:
-        """The scoring framework of a province for a year (``provinces.csv``'s ``framework`` column)."""
-        return self.frameworks[framework_id_for(self.provinces.loc[province_code, "framework"], year)]
+    def framework_for(self, province_code: str, year: int, default: Framework | None = None) -> Framework:
+        """The scoring framework of a province for a year (``provinces.csv``'s ``framework`` column); with a
+        ``default``, that one when no framework applies to the year yet."""
+        try:
+            return self.frameworks[framework_id_for(self.provinces.loc[province_code, "framework"], year)]
+        except ReferenceDataError:
+            if default is None:
+                raise
+            return default
 
 
 def check_framework_assignments(provinces: pd.DataFrame, frameworks: dict[str, Framework],

@@ -59,7 +59,7 @@ def storage_records(scores: YearScores, as_of: date) -> tuple[list[dict], list[d
 
 def scores_table(framework: Framework, consortia: list[dict], indicators: list[dict]) -> pd.DataFrame:
     """``scores.csv``'s frame from stored rows: one row per consortium, best first, one column per indicator
-    (scores to two decimals; a deduction as points off, negative)."""
+    (scores to two decimals; a deduction as points off, negative), then ``note`` ("no summary")."""
     by_indicator: dict[str, dict[str, float]] = {}
     for row in indicators:
         by_indicator.setdefault(row["consortium_id"], {})[row["indicator"]] = row["score"]
@@ -70,8 +70,9 @@ def scores_table(framework: Framework, consortia: list[dict], indicators: list[d
                      "plan_completed": row["plan_completed"], "adjustment": row["adjustment"],
                      "shortlisted": row["shortlisted"],
                      **{i.code: round_half_up(by_indicator.get(row["consortium_id"], {}).get(i.code, 0.0), 2)
-                        for i in framework.indicators}})
-    return pd.DataFrame(rows, columns=[*SCORES_COLUMNS, *(i.code for i in framework.indicators)])
+                        for i in framework.indicators},
+                     "note": row["note"]})
+    return pd.DataFrame(rows, columns=[*SCORES_COLUMNS, *(i.code for i in framework.indicators), "note"])
 
 
 def points_table(framework: Framework, points: list[dict]) -> pd.DataFrame:

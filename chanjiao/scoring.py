@@ -85,17 +85,19 @@ def input_cells(catalogue: Catalogue, versions: pd.DataFrame, stored: Mapping[in
 def carry_over_milestones(cells: pd.DataFrame, catalogue: Catalogue, year: int) -> pd.DataFrame:
     """``year``'s summary cells, where a milestone date left empty takes the latest earlier accepted summary's.
 
-    Only an empty date carries over: an unusable one stays unusable (the summary gave a date, a wrong one).
+    "Accepted summary" is each earlier year's latest version. The source is the latest earlier year that
+    gave the date at all: if that date was unusable, nothing carries (an older date is not dug up). Only
+    an empty date carries over: an unusable one stays unusable (the summary gave a date, a wrong one).
     """
     milestones = {spec.code for spec in catalogue if spec.section == "B_milestones" and spec.type == "date"}
     summaries = cells[cells["kind"] == "summary"]
     current = summaries[summaries["year"] == year].copy()
-    earlier = summaries[(summaries["year"] < year) & (summaries["state"] == OK)
+    earlier = summaries[(summaries["year"] < year) & (summaries["state"] != EMPTY)
                         & summaries["field"].isin(milestones)].sort_values("year", kind="stable")
     latest_earlier = earlier.groupby(["consortium_id", "field"]).tail(1).set_index(["consortium_id", "field"])
     for index, row in current[(current["state"] == EMPTY) & current["field"].isin(milestones)].iterrows():
         key = (row["consortium_id"], row["field"])
-        if key in latest_earlier.index:
+        if key in latest_earlier.index and latest_earlier.loc[key, "state"] == OK:
             source = latest_earlier.loc[key]
             current.loc[index, ["value", "state", "carried_from"]] = [source["value"], OK, int(source["year"])]
     return current
@@ -502,6 +504,7 @@ def shortlist(framework: Framework, registry: pd.DataFrame, scored: pd.DataFrame
             why.append("年度工作总结未经地市审核同意")
         rows.append({"consortium_id": cid, "eligible": not why, "total": record.total, "ineligible_because": "；".join(why)})
     frame = pd.DataFrame(rows, columns=["consortium_id", "eligible", "total", "ineligible_because"])
+    frame["eligible"] = frame["eligible"].astype(bool)          # an empty province: a bool column all the same
     eligible = frame[frame["eligible"]].sort_values("total", ascending=False, kind="stable")
     cutoff = eligible["total"].iloc[framework.shortlist_top - 1] if len(eligible) >= framework.shortlist_top else None
     frame["shortlisted"] = frame["eligible"] & (True if cutoff is None else frame["total"] >= cutoff)
@@ -525,12 +528,14 @@ class YearScores:
 
 
 def score_year(framework: Framework, catalogue: Catalogue, registry: pd.DataFrame, milestones: pd.DataFrame,
-               cells: pd.DataFrame, summary_timeliness: pd.DataFrame, year: int, province_code: str) -> YearScores:
+               cells: pd.DataFrame, summary_timeliness: pd.DataFrame, year: int, province_code: str,
+               previous_framework: Framework | None = None) -> YearScores:
     """Score one province's expected consortia (``registry`` rows, indexed by id) for ``year``.
 
     ``cells`` (:func:`input_cells`) hold the latest accepted plan and summary of every year up to ``year``
     (earlier summaries for milestone carry-over, last year's plan and summary for the adjustment rule).
     ``summary_timeliness`` is the year's timeliness rows for summaries (status, city_approved).
+    ``previous_framework`` judges last year's plan (its own plan rules), when the province changed frameworks.
     """
     ids = sorted(registry.index)
     cells = cells[cells["consortium_id"].isin(ids)]
@@ -553,10 +558,16 @@ def score_year(framework: Framework, catalogue: Catalogue, registry: pd.DataFram
     scored = totals(framework, indicators[indicators["consortium_id"].isin(with_summary)], without)
 
     plan = plan_completion(framework, catalogue, plans, summaries, ids, year)
-    before = plan_completion(framework, catalogue, previous_plans, previous_summaries, ids, year - 1)
+    before = plan_completion(previous_framework or framework, catalogue, previous_plans, previous_summaries, ids,
+                             year - 1)
     scored = scored.merge(plan[["consortium_id", "completed"]].rename(columns={"completed": "plan_completed"}),
                           on="consortium_id")
-    scored["previous_plan_completed"] = scored["consortium_id"].map(before.set_index("consortium_id")["completed"])
+    # Last year's plan only means something for a consortium expected to file last year.
+    expected_before = {cid for cid in ids if int(registry.loc[cid, "recognized_year"]) <= year - 1}
+    scored["previous_plan_completed"] = [
+        bool(done) if cid in expected_before else None
+        for cid, done in zip(scored["consortium_id"],
+                             scored["consortium_id"].map(before.set_index("consortium_id")["completed"]))]
     scored["adjustment"] = scored["consortium_id"].map(adjustment(registry, plan, before, year)).astype(bool)
     chosen = shortlist(framework, registry, scored, summary_timeliness,
                        {cid: by_consortium.get(cid, {}).get("violations_count", EMPTY_CELL) for cid in ids})

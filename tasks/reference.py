@@ -24,6 +24,7 @@ def load_reference_data(registry_file: Path, extensions_file: Path | None, datab
         warehouse.sync_registry(registry.to_dict("records"), reference.provinces.to_dict("records"))
     finally:
         warehouse.close()
-    logger.info("registry %s: %d consortia in %d provinces; %d deadline extensions", registry_file,
-                len(reference.registry), reference.registry["province_code"].nunique(), len(reference.extensions))
+    logger.info("registry %s: %d consortia in %d provinces; %d deadline extensions (%s)", registry_file,
+                len(reference.registry), reference.registry["province_code"].nunique(), len(reference.extensions),
+                extensions_file or "no extensions file")
     return reference

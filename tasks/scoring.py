@@ -60,7 +60,8 @@ def score_province(reference: ReferenceData, database_url: str, year: int, provi
         findings = pd.DataFrame(warehouse.findings(latest["version_id"]), columns=["id", *FINDING_COLUMNS])
         cells = input_cells(catalogue, latest, warehouse.values_for(latest["version_id"]), findings)
         scores = score_year(framework, catalogue, registry, reference.milestones, cells,
-                            timeliness[timeliness["kind"] == "summary"], year, province_code)
+                            timeliness[timeliness["kind"] == "summary"], year, province_code,
+                            previous_framework=reference.framework_for(province_code, year - 1, default=framework))
         consortia, indicators, points = storage_records(scores, as_of)
         warehouse.save_scores(year=year, province_code=province_code, consortia=consortia, indicators=indicators,
                               points=points)

@@ -76,6 +76,7 @@ def test_run_as_a_user_types_it_keeps_the_terminal_clean(tmp_path):
     assert "inbox: 2 files — 1 accepted, 0 unchanged, 1 rejected" in done.stdout
     assert "rejected 2025/wrong-year.csv: consortium SX-2024-02: field year" in done.stdout
     assert "province 14: missing 2, not_yet_due 3, on_time 1" in done.stdout
+    assert f"registry: {registry} (" in done.stdout and "deadline extensions: none" in done.stdout
     assert (tmp_path / "wh" / "reports" / "2025" / "14" / "submissions.csv").exists()
 
     status = subprocess.run([sys.executable, "-m", "chanjiao.cli", "status", "--year", "2025", "--warehouse",

@@ -27,6 +27,53 @@ indicators:
 """
 
 
+# DOMAIN.md's indicators.csv (framework, indicator, weight, point, method, inputs), copied when the YAML was
+# written: the shipped files must say the same, point for point.
+SPEC_TABLE = """\
+hunan-2024,I1,10,1.1,member_types,members_secondary_vocational;members_higher_vocational;members_undergraduate;members_government;members_enterprise;members_research
+hunan-2024,I1,10,1.4,peer,funding_total_10k
+hunan-2024,I2,15,2.1,milestone,ms_council
+hunan-2024,I2,15,2.3,milestone,ms_charter;ms_operating_rules
+hunan-2024,I2,15,2.4,threshold,secretariat_staff_fulltime
+hunan-2024,I3,20,3.1,peer,apprentices;co_majors+co_courses+co_textbooks
+hunan-2024,I3,20,3.3,peer,co_training_bases+co_industry_colleges
+hunan-2024,I3,20,3.4,peer,ent_teachers_hours
+hunan-2024,I3,20,3.5,milestone,ms_talent_plan;ms_staff_training_plan
+hunan-2024,I4,20,4.1,milestone+presence,ms_talent_platform;talent_demand_reports
+hunan-2024,I4,20,4.4a,threshold_ratio,internship_posts/ent_tech_posts
+hunan-2024,I4,20,4.4b,peer,internship_person_months
+hunan-2024,I4,20,4.5,peer,through_secondary_higher+through_secondary_higher_bachelor+bachelor_admissions
+hunan-2024,I4,20,4.6,peer,employment_rate_pct
+hunan-2024,I5,20,5.1,presence,tech_service_platforms
+hunan-2024,I5,20,5.2,peer,rd_conversion_rate_pct;patents
+hunan-2024,I5,20,5.3,peer,staff_training_person_days
+hunan-2024,I5,20,5.4,peer,social_training_person_days
+hunan-2024,I6,15,6.1,text,innovation_text
+hunan-2024,I6,15,6.2,case_count,case_1_title;case_2_title;case_3_title
+hunan-2024,I7,0,7,deduction,violations_count
+moe-2024,M1,20,M1.1,peer,co_industry_colleges+co_training_bases
+moe-2024,M1,20,M1.2,list_share,lists_published
+moe-2024,M2,20,M2.1,peer,apprentices+field_engineers+other_joint_training
+moe-2024,M2,20,M2.2,peer,through_secondary_higher+through_secondary_higher_bachelor+bachelor_admissions
+moe-2024,M3,20,M3.1,milestone,ms_talent_platform
+moe-2024,M3,20,M3.2,peer,employment_rate_pct;local_employment_rate_pct
+moe-2024,M3,20,M3.3,peer,internship_person_months
+moe-2024,M4,20,M4.1,peer,rd_income_10k
+moe-2024,M4,20,M4.2,peer,staff_training_person_days
+moe-2024,M5,20,M5.1,peer,gold_majors;gold_courses;gold_textbooks;gold_teachers;gold_bases
+moe-2024,M5,20,M5.2,list_share,lists_published
+moe-2024,M6,0,M6,deduction,violations_count
+"""
+
+
+def test_the_shipped_frameworks_say_what_indicators_csv_says_point_for_point():
+    frameworks = load_frameworks()
+    shipped = [",".join([framework.id, indicator.code, str(indicator.weight), point.code, point.method, point.inputs])
+               for framework in (frameworks["hunan-2024"], frameworks["moe-2024"])
+               for indicator, point in framework.points]
+    assert shipped == SPEC_TABLE.splitlines()
+
+
 def test_the_shipped_frameworks_hold_the_spec_points():
     frameworks = load_frameworks()
     assert set(frameworks) == {"hunan-2024", "moe-2024"}
@@ -64,6 +111,16 @@ def test_a_minimal_framework_parses(catalogue):
     (("{min: 60, grade: 合格}", "{min: -1, grade: 合格}"), "grades", "highest minimum down"),
     (("{min: 0, grade: 不合格}", "{min: 10, grade: 不合格}"), "grades", "must start at 0"),
     (("method: peer, inputs", "method: peer, bonus: 3, inputs"), "(1)", "unknown key(s) bonus"),
+    (("method: peer, inputs: apprentices", "method: milestone, inputs: ms_council+ms_charter"), "(1)",
+     "reads fields one by one"),
+    (("method: peer, inputs: apprentices", "method: case_count, combine: max, inputs: case_1_title, scores: [0, 100]"),
+     "(1)", "combine means nothing to it"),
+    (("method: peer, inputs: apprentices",
+      "method: text, inputs: innovation_text, tiers: [{min_chars: 0, score: 20}]"), "(1)", "min_chars ≥ 1"),
+    (("method: peer, inputs: apprentices", "method: case_count, inputs: case_1_title;case_2_title, scores: [0, 50]"),
+     "(1)", "needs 3 scores"),
+    (("method: peer, inputs: apprentices", "method: list_share, inputs: lists_published, items: [gold]"),
+     "(1)", "unknown: gold"),
 ])
 def test_a_broken_framework_is_refused_naming_file_place_and_reason(catalogue, change, where, reason):
     with pytest.raises(FrameworkError) as caught:

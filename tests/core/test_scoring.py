@@ -138,6 +138,16 @@ def test_an_empty_milestone_date_carries_over_from_the_latest_earlier_summary(ca
     assert current.loc["ms_talent_plan", "state"] == EMPTY         # nothing to carry
 
 
+def test_carry_over_takes_the_latest_earlier_summary_that_gave_the_date_even_a_wrong_one(catalogue):
+    frame = cells_frame({
+        ("a", 2023, "summary"): {"ms_council": date(2023, 1, 1)},
+        ("a", 2024, "summary"): {"ms_council": BAD},
+        ("a", 2025, "summary"): {"ms_council": None},
+    })
+    current = carry_over_milestones(frame, catalogue, 2025).set_index("field")
+    assert current.loc["ms_council", "state"] == EMPTY             # 2024's unusable date: nothing carries
+
+
 def test_milestone_plus_presence_is_the_mean_of_both(hunan, catalogue):
     due = {(cid, "ms_talent_platform"): date(2024, 12, 31) for cid in "abc"}
     cells = {"a": {"ms_talent_platform": ok(date(2025, 6, 1)), "talent_demand_reports": ok(0)},
@@ -174,9 +184,9 @@ def test_presence_and_member_types(hunan, catalogue):
 
 def test_text_counts_nfc_characters_after_trimming(hunan, catalogue):
     assert text_length("  e\u0301  ") == 1                     # e + combining accent is one character in NFC
-    texts = {"a": "创" * 300, "b": " " + "创" * 299 + " ", "c": "", "d": None}
+    texts = {"a": "创" * 300, "b": " " + "创" * 299 + " ", "c": "  \u3000 ", "d": None}
     cells = {cid: ({"innovation_text": ok(text)} if text else {}) for cid, text in texts.items()}
-    assert score_one(hunan, catalogue, "6.1", cells) == {"a": (100, False), "b": (50, False), "c": (0, True),
+    assert score_one(hunan, catalogue, "6.1", cells) == {"a": (100, False), "b": (50, False), "c": (0, False),
                                                           "d": (0, True)}
 
 
@@ -212,8 +222,8 @@ def test_totals_weight_deduct_clamp_and_round_half_up_before_grading(hunan):
         weights = dict(I1=10, I2=15, I3=20, I4=20, I5=20, I6=15, I7=0)
         return [(cid, code, F(weights[code]), F(score), False) for code, score in zip(weights, [*scores, off])]
     rows = (consortium("a", [85, 85, 85, 85, 85, 85], 0)        # 85.0 → 优秀
-            + consortium("b", [84.95] * 6, 0)                    # 84.95 rounds half up to 85.0 → 优秀
-            + consortium("c", [F(8494, 100)] * 6, 0)             # 84.94 → 84.9 → 良好
+            + consortium("b", [F(8495, 100)] * 6, 0)             # exactly 84.95 rounds half up to 85.0 → 优秀
+            + consortium("c", [F(8485, 100)] * 6, 0)             # 84.85 → 84.9 half up (half-even: 84.8)
             + consortium("d", [40] * 6, 30)                      # 40 − 30 = 10
             + consortium("e", [20] * 6, 30))                     # 20 − 30 → clamped to 0
     table = totals(hunan, _indicators(rows), ["f"]).set_index("consortium_id")
@@ -339,9 +349,19 @@ def test_input_cells_withhold_what_a_fatal_finding_involves(catalogue):
     frame = input_cells(catalogue, versions, {7: stored(values)}, findings).set_index("field")
     assert frame.loc["employment_rate_pct", "state"] == UNUSABLE
     assert frame.loc["employment_rate_pct", "withheld_by"] == "employment_rate_pct.max"
-    assert frame.loc["apprentices", "state"] == OK
-    assert frame.loc["patents", "state"] in (OK, EMPTY)
+    assert (frame.loc["apprentices", "state"], frame.loc["apprentices", "value"]) == (OK, 100)   # clean_summary
+    assert frame.loc["patents", "state"] == OK
     assert "contact_name" not in frame.index                      # personal meta fields never reach scoring
+
+
+def test_input_cells_a_missing_required_value_is_unusable_an_absent_optional_one_empty(catalogue):
+    values = clean_summary(co_textbooks=None, social_training_person_days=None)
+    versions = pd.DataFrame([{"version_id": 8, "consortium_id": "SX-2024-01", "year": 2025, "kind": "summary"}])
+    findings = pd.DataFrame([{"version_id": 8, "field": "co_textbooks", "rule": "required", "severity": "fatal",
+                              "involves": "co_textbooks", "rule_id": "co_textbooks.required"}])
+    frame = input_cells(catalogue, versions, {8: stored(values)}, findings).set_index("field")
+    assert frame.loc["co_textbooks", "state"] == UNUSABLE
+    assert frame.loc["social_training_person_days", "state"] == EMPTY
 
 
 # --- a small province, by hand -----------------------------------------------------------------------------
@@ -454,19 +474,17 @@ def test_small_province_points_say_how_they_were_made(small_province):
     assert points.loc[("D", "7"), "score"] == 30
 
 
-def test_a_framework_file_change_is_a_data_change(catalogue, small_province, hunan):
-    """Raising I1's weight to 30 (nothing else) changes A's total exactly as the weights say."""
-    text = (hunan.file and open(hunan.file, encoding="utf-8").read()).replace("weight: 10", "weight: 30", 1)
+def test_a_framework_file_change_is_a_data_change(catalogue, hunan):
+    """I1's weight raised from 10 to 30 (nothing else): indicator scores stay, totals follow the weights.
+    A by hand: (30·50 + 15·250/3 + 20·37.5 + 20·35 + 20·56.25 + 15·100) / 120 = 6825 / 120 = 56.875 → 56.9."""
+    text = open(hunan.file, encoding="utf-8").read().replace("weight: 10", "weight: 30", 1)
     heavier = parse_framework(text, catalogue, "heavier.yaml")
-    registry = pd.DataFrame({"name": ["联合体A"], "province_code": "14", "recognized_year": 2024,
-                             "level": "provincial"}, index=["A"])
-    only_a = cells_frame({k: v for k, v in SMALL_PROVINCE.items() if k[0] == "A"})
-    timeliness = pd.DataFrame({"consortium_id": ["A"], "status": ["on_time"], "city_approved": [True]})
-    scored = score_year(heavier, catalogue, registry, SHANXI_DUE, only_a, timeliness, 2025, "14")
-    # Alone in the province A's funding scores 100 (n < 3), so I1 = 100; I5's peer points also change.
-    indicators = scored.indicators.set_index("indicator")["score"]
-    weighted = sum(w * indicators[c] for c, w in zip(["I1", "I2", "I3", "I4", "I5", "I6"], [30, 15, 20, 20, 20, 15]))
-    assert scored.consortia.iloc[0]["exact_total"] == weighted / 120
+    registry = pd.DataFrame({"name": [f"联合体{c}" for c in "ABCDE"], "province_code": "14",
+                             "recognized_year": 2024, "level": "provincial"}, index=list("ABCDE"))
+    timeliness = pd.DataFrame({"consortium_id": list("ABCDE"), "status": "on_time", "city_approved": True})
+    scored = score_year(heavier, catalogue, registry, SHANXI_DUE, cells_frame(SMALL_PROVINCE), timeliness, 2025, "14")
+    frame = scored.consortia.set_index("consortium_id")
+    assert frame.loc["A", "exact_total"] == F(6825, 120) and str(frame.loc["A", "total"]) == "56.9"
     assert heavier.digest != hunan.digest
 
 
@@ -493,3 +511,89 @@ def test_milestone_due_dates_come_from_the_batch_table_else_the_first_reporting_
     assert due[("sx25", "ms_council")] == date(2025, 12, 31)                 # a later batch: its first year
     assert due[("hn24", "ms_council")] == date(2024, 12, 31)                 # another province
     assert due[("sx24", "ms_tech_service_platform")] == date(2024, 12, 31)   # no fixed deadline in the table
+
+
+def test_an_empty_province_scores_to_empty_tables(hunan, catalogue):
+    registry = pd.DataFrame(columns=["name", "province_code", "recognized_year", "level"])
+    timeliness = pd.DataFrame(columns=["consortium_id", "status", "city_approved"])
+    scored = score_year(hunan, catalogue, registry, SHANXI_DUE, cells_frame({}), timeliness, 2025, "11")
+    assert scored.consortia.empty and scored.points.empty and scored.plan.empty
+
+
+# --- a second province by hand: grades across every boundary, plans, adjustment, the shortlist ---------------
+#
+# Six consortia ordered the same way in every peer field: Z < Y < X < W = W2 < V (n = 6, so /5). Peer
+# scores: Z 0, Y 20, X 40, W and W2 (3 below + ½ of 1 equal) 70, V 100. Every other point is 100 by design
+# (six member types, milestones by the due date, targets reached, texts and cases complete). With every
+# peer point at p:  I1 = (100 + p)/2, I2 = 100, I3 = (3p + 100)/4, I4 = (200 + 3p)/5, I5 = (100 + 3p)/4,
+# I6 = 100, so the total = (5300 + 47p)/100:
+#   V 100.0 优秀 · W, W2 85.9 优秀 · X 71.8 合格 · Y 62.4 − 10 (one violation) = 52.4 不合格 · Z 53.0 不合格.
+# Ranks: V 1, W 2, W2 2, X 4, Z 5, Y 6. Shortlist: V is late, so W and W2 (2 eligible 优秀, both in).
+# Plans: V, W, W2, Y have 2025 plans they met; X none in 2025 (2024's completed); Z none in either year.
+
+PEER_FIELDS = ("funding_total_10k", "apprentices", "co_majors", "co_courses", "co_textbooks", "co_training_bases",
+               "co_industry_colleges", "ent_teachers_hours", "internship_person_months", "through_secondary_higher",
+               "rd_conversion_rate_pct", "patents", "staff_training_person_days", "social_training_person_days")
+
+
+def _excellent(level: int, violations: int = 0) -> dict:
+    """A 2025 summary: 100 on every non-peer point; ``level`` (1–5) × a base in every peer field."""
+    return {**{code: level * 4 for code in PEER_FIELDS}, "employment_rate_pct": 90 + level,
+            **{code: 1 for code in MEMBERS}, "ms_council": date(2024, 6, 1), "ms_charter": date(2024, 6, 1),
+            "ms_operating_rules": date(2024, 6, 1), "ms_talent_plan": date(2024, 6, 1),
+            "ms_talent_platform": date(2024, 6, 1), "secretariat_staff_fulltime": 2, "talent_demand_reports": 1,
+            "internship_posts": 10, "ent_tech_posts": 100, "tech_service_platforms": 1,
+            "innovation_text": "创" * 300, "case_1_title": "一", "case_2_title": "二", "case_3_title": "三",
+            "violations_count": violations}
+
+
+def _met_plan(level: int) -> dict:
+    return {"apprentices": level * 4, "patents": level * 4, "ms_council": date(2025, 3, 1)}
+
+
+SHORTLIST_PROVINCE = {
+    ("V", 2025, "summary"): _excellent(5), ("V", 2025, "plan"): _met_plan(5),
+    ("W", 2025, "summary"): _excellent(4), ("W", 2025, "plan"): _met_plan(4),
+    ("W2", 2025, "summary"): _excellent(4), ("W2", 2025, "plan"): _met_plan(3),
+    ("X", 2025, "summary"): _excellent(3), ("X", 2024, "plan"): {"apprentices": 1}, ("X", 2024, "summary"): {"apprentices": 2},
+    ("Y", 2025, "summary"): _excellent(2, violations=1), ("Y", 2025, "plan"): _met_plan(2),
+    ("Z", 2025, "summary"): _excellent(1),
+}
+SHORTLIST_EXPECTED = {   # total, grade, rank, plan completed, adjustment, shortlisted — worked out above
+    "V": ("100.0", "优秀", 1, True, False, False),
+    "W": ("85.9", "优秀", 2, True, False, True),
+    "W2": ("85.9", "优秀", 2, True, False, True),
+    "X": ("71.8", "合格", 4, False, False, False),
+    "Y": ("52.4", "不合格", 6, True, False, False),
+    "Z": ("53.0", "不合格", 5, False, True, False),
+}
+
+
+def test_second_province_by_hand_grades_plans_adjustment_and_shortlist(hunan, catalogue):
+    ids = list(SHORTLIST_EXPECTED)
+    registry = pd.DataFrame({"name": ids, "province_code": "43", "recognized_year": 2024, "level": "provincial"},
+                            index=ids)
+    timeliness = pd.DataFrame({"consortium_id": ids, "status": ["late"] + ["on_time"] * 5, "city_approved": True})
+    no_batch_table = SHANXI_DUE.iloc[0:0]            # Hunan: every milestone due 2024-12-31
+    scored = score_year(hunan, catalogue, registry, no_batch_table, cells_frame(SHORTLIST_PROVINCE), timeliness,
+                        2025, "43")
+    frame = scored.consortia.set_index("consortium_id")
+    got = {cid: (str(frame.loc[cid, "total"]), frame.loc[cid, "grade"], int(frame.loc[cid, "rank"]),
+                 bool(frame.loc[cid, "plan_completed"]), bool(frame.loc[cid, "adjustment"]),
+                 bool(frame.loc[cid, "shortlisted"])) for cid in ids}
+    assert got == SHORTLIST_EXPECTED
+    assert frame.loc["V", "ineligible_because"] == "年度工作总结未按时报送"
+    assert bool(frame.loc["X", "previous_plan_completed"]) and not bool(frame.loc["Z", "previous_plan_completed"])
+    plan = scored.plan.set_index("consortium_id")
+    assert (plan.loc["V", "targets"], plan.loc["V", "targets_met"], plan.loc["V", "milestones_planned"],
+            plan.loc["V", "milestones_achieved"]) == (2, 2, 1, 1)
+
+
+def test_last_years_plan_means_nothing_for_a_consortium_recognised_this_year(hunan, catalogue):
+    registry = pd.DataFrame({"name": ["新"], "province_code": "43", "recognized_year": 2025,
+                             "level": "provincial"}, index=["N"])
+    timeliness = pd.DataFrame({"consortium_id": ["N"], "status": ["on_time"], "city_approved": [True]})
+    scored = score_year(hunan, catalogue, registry, SHANXI_DUE.iloc[0:0],
+                        cells_frame({("N", 2025, "summary"): _excellent(3)}), timeliness, 2025, "43")
+    row = scored.consortia.iloc[0]
+    assert row["previous_plan_completed"] is None and not row["adjustment"] and not row["plan_completed"]

@@ -46,14 +46,17 @@ def test_every_expected_consortium_is_scored_with_the_exact_columns(scored, samp
     for province, expected in (("14", 10), ("43", 11)):          # HN-2024-09 withdrew from 2025
         path = warehouse_dir / "reports" / "2025" / province / "scores.csv"
         header = path.read_bytes().decode("utf-8-sig").splitlines()[0].split(",")
-        assert header == [*SCORES_COLUMNS, *INDICATORS]
+        assert header == [*SCORES_COLUMNS, *INDICATORS, "note"]
         rows = _scores(warehouse_dir, 2025, province)
         assert len(rows) == expected and {r["framework"] for r in rows} == {"hunan-2024"}
         totals = [float(r["total"]) for r in rows]
         assert totals == sorted(totals, reverse=True)
         for row in rows:                                      # competition ranks and grades from the total
             assert int(row["rank"]) == 1 + sum(t > float(row["total"]) for t in totals)
-            assert row["grade"] == HUNAN.grade(Fraction(row["total"]))
+            total = Fraction(row["total"])
+            assert row["grade"] == ("优秀" if total >= 85 else "良好" if total >= 75 else "合格" if total >= 60
+                                    else "不合格")
+            assert row["note"] == ("no summary" if row["consortium_id"] == "HN-2024-07" else "")
         points = read_csv(warehouse_dir / "reports" / "2025" / province / "points.csv")
         assert list(points[0]) == list(POINTS_CSV_COLUMNS) and len(points) == expected * len(HUNAN.points)
     assert str(warehouse_dir / "reports" / "2025" / "43" / "scores.csv") in result["outputs"]
@@ -63,7 +66,8 @@ def test_every_expected_consortium_is_scored_with_the_exact_columns(scored, samp
 def test_a_consortium_without_a_summary_appears_with_zero(scored):
     _, warehouse_dir, result = scored
     row = next(r for r in _scores(warehouse_dir, 2025, "43") if r["consortium_id"] == "HN-2024-07")
-    assert (row["total"], row["grade"], row["plan_completed"], row["shortlisted"]) == ("0.0", "不合格", "false", "false")
+    assert (row["total"], row["grade"], row["plan_completed"], row["shortlisted"], row["note"]) == (
+        "0.0", "不合格", "false", "false", "no summary")
     points = [p for p in read_csv(warehouse_dir / "reports" / "2025" / "43" / "points.csv")
               if p["consortium_id"] == "HN-2024-07"]
     assert {p["no_data"] for p in points} == {"true"} and {p["score"] for p in points} == {"0.00"}
@@ -157,3 +161,41 @@ def test_the_scores_command_prints_the_stored_ranking(scored, database_url, caps
     assert lines[0].startswith("province 43 — hunan-2024 v2024.1 (sha256 ")
     assert len(lines) == 2 + 11 and lines[-1].split()[:2] == ["11", "HN-2024-07"] and "(no summary)" in lines[-1]
     assert any("HN-2024-10" in line and " yes " in line for line in lines)        # adjustment
+
+
+# These two change what the module's warehouse holds: they run last.
+
+def test_a_withdrawn_summary_is_not_scored(scored, sample_dir, database_url):
+    inbox, warehouse_dir, _ = scored
+    warehouse = Warehouse.open(database_url)
+    try:
+        summaries = sorted((r for r in warehouse.versions(year=2025, consortium_ids=["HN-2024-06"])
+                            if r.kind == "summary" and not r.withdrawn), key=lambda r: r.version)
+        warehouse.withdraw("HN-2024-06", 2025, "summary", summaries[-1].version, "误报")
+    finally:
+        warehouse.close()
+    run(sample_dir, inbox, warehouse_dir, database_url, year=2025)
+    warehouse = Warehouse.open(database_url)
+    try:
+        stored = {s["consortium_id"]: s for s in warehouse.scores(2025, "43")}["HN-2024-06"]
+    finally:
+        warehouse.close()
+    if len(summaries) > 1:
+        assert stored["summary_version_id"] == summaries[-2].id
+    else:
+        assert stored["summary_version_id"] is None and stored["note"] == "no summary" and stored["total"] == 0
+
+
+def test_versions_filed_after_the_as_of_date_are_not_scored(scored, sample_dir, database_url):
+    from datetime import date
+
+    from flows.annual_compliance import annual_compliance
+
+    inbox, warehouse_dir, _ = scored
+    annual_compliance(year=2025, as_of=date(2025, 6, 30), inbox_dir=str(inbox),
+                      registry_file=str(sample_dir / "registry.csv"),
+                      extensions_file=str(sample_dir / "extensions.csv"), warehouse_dir=str(warehouse_dir),
+                      database_url=database_url)
+    rows = _scores(warehouse_dir, 2025, "14")
+    # On 2025-06-30 no 2025 summary had been filed yet: everyone is listed with no summary.
+    assert {(r["total"], r["grade"], r["note"]) for r in rows} == {("0.0", "不合格", "no summary")}
