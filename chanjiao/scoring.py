@@ -360,7 +360,7 @@ def _whole_point(point: Point, catalogue: Catalogue, cells: Mapping[str, Cell],
             return Fraction(0), True, f"{catalogue.label(codes[0])}：{_why_missing([cell])}，不扣分"
         off = min(point.cap, point.per_unit * _number(cell.value))
         return off, False, (f"{catalogue.label(codes[0])} {fmt_value(catalogue[codes[0]], cell.value)}，"
-                            f"每件扣 {fmt_score(point.per_unit)} 分、至多 {fmt_score(point.cap)} 分 → 扣 {fmt_score(off)} 分")
+                            f"每件扣 {_plain(point.per_unit)} 分、至多 {_plain(point.cap)} 分 → 扣 {_plain(off)} 分")
     raise ValueError(f"method {point.method} is not scored whole")   # parse_framework refuses it earlier
 
 

@@ -28,3 +28,4 @@ def sample_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def manifest(sample_dir) -> dict:
     return json.loads((sample_dir / "manifest.json").read_text(encoding="utf-8"))
+

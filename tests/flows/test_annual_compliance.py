@@ -30,6 +30,19 @@ def run(sample_dir: Path, inbox: Path, warehouse_dir: Path, database_url: str, y
                              warehouse_dir=str(warehouse_dir), database_url=database_url, **extra)
 
 
+def latest_artifact(key: str):
+    """The newest artifact with ``key`` on the session's Prefect server (other tests' runs leave theirs too)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+                                      sort=ArtifactSort.CREATED_DESC, limit=1)
+    assert found, f"no artifact {key}"
+    return found[0]
+
+
 def test_annual_compliance_end_to_end(sample_dir, manifest, database_url, tmp_path):
     inbox = tmp_path / "inbox"
     shutil.copytree(sample_dir / "inbox", inbox)

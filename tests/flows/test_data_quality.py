@@ -10,14 +10,12 @@ import shutil
 
 import pandas as pd
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from chanjiao.cli import main as cli
 from chanjiao.exports import FINDINGS_COLUMNS
 from chanjiao.privacy import mask_name, mask_phone
 from chanjiao.timeliness import latest_versions
-from test_annual_compliance import read_csv, run
+from test_annual_compliance import latest_artifact, read_csv, run
 from warehouse import Warehouse
 
 
@@ -86,10 +84,9 @@ def test_the_sample_faults_are_found_exactly(ran, manifest, database_url):
 
 
 def test_the_run_leaves_a_findings_artifact(ran):
-    with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["findings-2025"])))
-    assert artifacts and artifacts[0].type == "table"
-    table = artifacts[0].data if isinstance(artifacts[0].data, list) else __import__("json").loads(artifacts[0].data)
+    artifact = latest_artifact("findings-2025")
+    assert artifact.type == "table"
+    table = artifact.data if isinstance(artifact.data, list) else __import__("json").loads(artifact.data)
     assert {"rule", "severity", "findings", "versions", "explained"} <= set(table[0])
     assert {(row["rule"], row["severity"]) for row in table} >= {("le", "fatal"), ("yoy", "warning")}
 

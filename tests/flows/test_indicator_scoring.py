@@ -8,13 +8,11 @@ import shutil
 from fractions import Fraction
 
 import pytest
-from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from chanjiao.frameworks import load_frameworks
 from chanjiao.score_outputs import POINTS_CSV_COLUMNS, SCORES_COLUMNS
 from chanjiao.timeliness import latest_versions, versions_frame
-from test_annual_compliance import read_csv, run
+from test_annual_compliance import latest_artifact, read_csv, run
 from warehouse import Warehouse
 
 HUNAN = load_frameworks()["hunan-2024"]
@@ -119,10 +117,9 @@ def test_scores_say_how_they_were_made(scored, database_url):
 
 def test_the_ranking_artifact_and_an_unchanged_rerun(scored, sample_dir, database_url):
     inbox, warehouse_dir, _ = scored
-    with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ranking-2025-43"])))
-    assert artifacts and artifacts[0].type == "markdown"
-    markdown = artifacts[0].data
+    artifact = latest_artifact("ranking-2025-43")
+    assert artifact.type == "markdown"
+    markdown = artifact.data
     assert "湖南省 2025 年度市域产教联合体评分排名" in markdown and "hunan-2024" in markdown
     assert "予以调整：**邵阳经济技术开发区轻工制造市域产教联合体" in markdown
     before = {p: (warehouse_dir / "reports" / "2025" / p / name).read_bytes()
