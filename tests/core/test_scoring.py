@@ -597,3 +597,25 @@ def test_last_years_plan_means_nothing_for_a_consortium_recognised_this_year(hun
                         cells_frame({("N", 2025, "summary"): _excellent(3)}), timeliness, 2025, "43")
     row = scored.consortia.iloc[0]
     assert row["previous_plan_completed"] is None and not row["adjustment"] and not row["plan_completed"]
+
+
+def test_the_moe_framework_on_the_second_province_by_hand(catalogue):
+    """moe-2024 on the same six. The summaries give no field_engineers (required in a summary), so M2.1's sum
+    apprentices+field_engineers+other_joint_training is unusable for all: 0. No local employment rate, no
+    research income, no 五金 counts, no lists: those parts score 0. With peer points at p:
+    M1 = p/2, M2 = (0 + p)/2, M3 = (100 + (p + 0)/2 + p)/3, M4 = (0 + p)/2, M5 = 0, M6 = the deduction;
+    total = 20·(2p + 100/3)/100 = (2p + 100/3)/5:
+    V 140/3 = 46.7 · W, W2 34.7 · X 22.7 · Z 6.7 · Y 4.7 (after −10)."""
+    moe = load_frameworks()["moe-2024"]
+    ids = list(SHORTLIST_EXPECTED)
+    registry = pd.DataFrame({"name": ids, "province_code": "43", "recognized_year": 2024, "level": "provincial"},
+                            index=ids)
+    timeliness = pd.DataFrame({"consortium_id": ids, "status": "on_time", "city_approved": True})
+    scored = score_year(moe, catalogue, registry, SHANXI_DUE.iloc[0:0], cells_frame(SHORTLIST_PROVINCE), timeliness,
+                        2025, "43")
+    frame = scored.consortia.set_index("consortium_id")
+    assert {cid: (str(frame.loc[cid, "total"]), int(frame.loc[cid, "rank"])) for cid in ids} == {
+        "V": ("46.7", 1), "W": ("34.7", 2), "W2": ("34.7", 2), "X": ("22.7", 4), "Y": ("4.7", 6), "Z": ("6.7", 5)}
+    assert frame.loc["V", "exact_total"] == F(140, 3)
+    points = scored.points.set_index(["consortium_id", "point"])
+    assert points.loc[("V", "M2.1"), "no_data"] and "必填项未填报（现场工程师培养）" in points.loc[("V", "M2.1"), "basis"]
