@@ -259,6 +259,25 @@ def _combine(point: Point, parts: list[PartScore]) -> tuple[Fraction, bool, str]
     return score, no_data, basis
 
 
+def _peer_part(catalogue: Catalogue, part: Part, value: Fraction, score: Fraction, detail: dict) -> PartScore:
+    if detail["n"] >= 3:
+        how = f"省内 {detail['n']} 个有效值中 {detail['below']} 个更低、{detail['equal']} 个相同"
+    else:
+        how = f"有效值不足 3 个，按最高值 {_shown(Fraction(detail['max']), catalogue, part)} 折算"
+    return PartScore(score, False, f"{_label(catalogue, part)} {_shown(value, catalogue, part)}：{how} → "
+                                   f"{fmt_score(score)}")
+
+
+def _threshold_part(catalogue: Catalogue, point: Point, part: Part, value: Fraction) -> PartScore:
+    """``threshold`` / ``threshold_ratio``: 100 × min(1, value / target); a ratio reads as a percentage."""
+    score = HUNDRED * min(Fraction(1), value / point.target)
+    if part.denominator:
+        shown, target = (f"{format(round_half_up(x * 100, 1), 'f')}%" for x in (value, point.target))
+    else:
+        shown, target = _shown(value, catalogue, part), _shown(point.target, catalogue, part)
+    return PartScore(score, False, f"{_label(catalogue, part)} {shown}，目标 {target} → {fmt_score(score)}")
+
+
 def score_points(framework: Framework, catalogue: Catalogue, cells: Mapping[str, Mapping[str, Cell]],
                  due_dates: Mapping[tuple[str, str], date], year: int) -> pd.DataFrame:
     """Every point of the framework for every consortium in ``cells`` (those with a summary).
@@ -280,7 +299,6 @@ def score_points(framework: Framework, catalogue: Catalogue, cells: Mapping[str,
             peers = peer_scores({cid: v for cid, (v, _) in values.items()}) if point.method == "peer" else {}
             for cid in consortia:
                 value, why = values[cid]
-                label = _label(catalogue, part)
                 if point.method == "milestone":
                     code = part.fields[0]
                     result = _milestone_part(catalogue, cells[cid].get(code, EMPTY_CELL), code,
@@ -288,23 +306,13 @@ def score_points(framework: Framework, catalogue: Catalogue, cells: Mapping[str,
                 elif point.method == "presence":
                     result = _presence_part(catalogue, cells[cid], part)
                 elif value is None:
-                    result = PartScore(Fraction(0), True, f"{label}：{why} → 0")
+                    result = PartScore(Fraction(0), True, f"{_label(catalogue, part)}：{why} → 0")
                 elif point.method == "peer":
                     score, detail = peers[cid]
                     details[cid].append({"part": part.text, "value": _plain(value), **detail})
-                    if detail["n"] >= 3:
-                        how = (f"省内 {detail['n']} 个有效值中 {detail['below']} 个更低、{detail['equal']} 个相同")
-                    else:
-                        how = f"有效值不足 3 个，按最高值 {_shown(Fraction(detail['max']), catalogue, part)} 折算"
-                    result = PartScore(score, False, f"{label} {_shown(value, catalogue, part)}：{how} → "
-                                                     f"{fmt_score(score)}")
-                else:   # threshold, threshold_ratio
-                    score = HUNDRED * min(Fraction(1), value / point.target)
-                    shown = (f"{format(round_half_up(value * 100, 1), 'f')}%" if part.denominator
-                             else _shown(value, catalogue, part))
-                    target = (f"{format(round_half_up(point.target * 100, 1), 'f')}%" if part.denominator
-                              else _shown(point.target, catalogue, part))
-                    result = PartScore(score, False, f"{label} {shown}，目标 {target} → {fmt_score(score)}")
+                    result = _peer_part(catalogue, part, value, score, detail)
+                else:
+                    result = _threshold_part(catalogue, point, part, value)
                 per_consortium[cid].append(result)
         for cid in consortia:
             mine = cells[cid]
