@@ -268,7 +268,8 @@ def cmd_scores(args: argparse.Namespace) -> int:
     finally:
         warehouse.close()
     if not rows:
-        _say(f"no scores for {args.year} yet: run `chanjiao run --year {args.year}` first")
+        where = f" in province {args.province}" if args.province else ""
+        _say(f"no scores for {args.year}{where} yet: run `chanjiao run --year {args.year}` first")
         return 1
     province = None
     for row in rows:
@@ -297,10 +298,9 @@ def cmd_frameworks(args: argparse.Namespace) -> int:
     from chanjiao.settings import Settings
 
     frameworks = load_frameworks(Settings().frameworks_dir)
-    chosen = [frameworks[args.id]] if args.id in frameworks else list(frameworks.values())
     if args.id and args.id not in frameworks:
         raise ConfigurationError(f"no framework {args.id!r} (known: {', '.join(frameworks)})")
-    for framework in chosen:
+    for framework in [frameworks[args.id]] if args.id else frameworks.values():
         _say(f"{framework.label} — {framework.name_zh}")
         for indicator, point in framework.points:
             params = {"combine": point.combine if len(point.parts) > 1 and point.method != "milestone+presence" else "",

@@ -79,11 +79,7 @@ def findings_csv(findings: pd.DataFrame) -> bytes:
     return csv_bytes(frame, FINDINGS_COLUMNS)
 
 
-def scores_csv(table: pd.DataFrame) -> bytes:
-    """``scores.csv``: one row per expected consortium, best first (``chanjiao.scoring.scores_table``)."""
-    return csv_bytes(table, tuple(table.columns))
-
-
-def points_csv(table: pd.DataFrame) -> bytes:
-    """``points.csv``: one row per consortium × point (``chanjiao.scoring.points_table``)."""
+def table_csv(table: pd.DataFrame) -> bytes:
+    """A frame already in its export's columns and order (``scores.csv``, ``points.csv`` from
+    ``chanjiao.score_outputs``), written like every other export."""
     return csv_bytes(table, tuple(table.columns))

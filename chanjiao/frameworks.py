@@ -112,6 +112,11 @@ class Framework:
         return tuple((indicator, point) for indicator in self.indicators for point in indicator.points)
 
     @property
+    def deduction_codes(self) -> frozenset[str]:
+        """The indicators whose points come off the total instead of being weighted."""
+        return frozenset(i.code for i in self.indicators if i.is_deduction)
+
+    @property
     def lowest_grade(self) -> str:
         return self.grades[-1][1]
 

@@ -409,6 +409,11 @@ def override_target(findings: Iterable[dict], rule: str, field: str | None, *, c
     return target
 
 
+def findings_frame(records: list[dict]) -> pd.DataFrame:
+    """Stored findings (``Warehouse.findings``) as a frame; an empty list keeps the columns."""
+    return pd.DataFrame(records, columns=["id", *FINDING_COLUMNS, "explanation"])
+
+
 def unusable_fields(findings: pd.DataFrame, catalogue: Catalogue) -> dict[int, frozenset[str]]:
     """Per version, the non-meta fields a fatal finding involves: they score as missing (DOMAIN.md)."""
     unusable: dict[int, set[str]] = {}

@@ -15,8 +15,7 @@ from chanjiao.scoring import NOTE_ZH, YearScores
 
 def _signed(framework: Framework, indicator_code: str, score: Fraction) -> Fraction:
     """Deductions are shown as points off (negative): every other column is a 0–100 score."""
-    deducting = {i.code for i in framework.indicators if i.is_deduction}
-    return -score if indicator_code in deducting and score else score
+    return -score if indicator_code in framework.deduction_codes and score else score
 
 
 def storage_records(scores: YearScores, as_of: date) -> tuple[list[dict], list[dict], list[dict]]:

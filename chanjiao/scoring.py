@@ -26,7 +26,7 @@ from fractions import Fraction
 import pandas as pd
 
 from chanjiao.catalogue import Catalogue
-from chanjiao.formatting import fmt_score, fmt_value, round_half_up
+from chanjiao.formatting import fmt_number, fmt_score, fmt_value, round_half_up
 from chanjiao.frameworks import PER_PART, Framework, Part, Point
 from chanjiao.quality import usable_values
 
@@ -170,15 +170,14 @@ def sum_value(cells: Mapping[str, Cell], fields: tuple[str, ...], catalogue: Cat
 
 
 def _shown(value: Fraction, catalogue: Catalogue, part: Part) -> str:
-    unit = catalogue[part.fields[0]].unit if len(part.fields) == 1 or len(
-        {catalogue[c].unit for c in part.fields}) == 1 else ""
-    number = round_half_up(value, 4).normalize()
-    return f"{format(number, 'f')}{unit}"
+    """A part's value with its unit (a sum of fields with different units goes without)."""
+    same_unit = len({catalogue[code].unit for code in part.fields}) == 1
+    return fmt_number(round_half_up(value, 4), catalogue[part.fields[0]] if same_unit else None)
 
 
 def _plain(value: Fraction) -> str:
     """A value as decimal text for the stored detail (sums of decimals are exact; ratios to 6 places)."""
-    return format(round_half_up(value, 6).normalize(), "f")
+    return fmt_number(round_half_up(value, 6))
 
 
 def peer_scores(values: Mapping[str, Fraction | None]) -> dict[str, tuple[Fraction, dict]]:
@@ -406,7 +405,7 @@ def totals(framework: Framework, indicators: pd.DataFrame, without_summary: list
     """Σ weight·indicator / Σ weight − deductions, clamped to 0–100, rounded half up to one decimal; the grade
     and the competition rank use the rounded total. Consortia without a summary: total 0, the lowest grade."""
     weights = sum((i.weight for i in framework.indicators if not i.is_deduction), Fraction(0))
-    deduction_codes = {i.code for i in framework.indicators if i.is_deduction}
+    deduction_codes = framework.deduction_codes
     rows = []
     for cid, group in indicators.groupby("consortium_id", sort=True):
         scored = group[~group["indicator"].isin(deduction_codes)]

@@ -77,8 +77,7 @@ def validate_year(reference: ReferenceData, database_url: str, year: int, consor
         found["explanation"] = [notes.get((row.version_id, row.field)) for row in found.itertuples()]
         warehouse.save_findings(versions["version_id"], found.astype(object).where(found.notna(), None)
                                 .to_dict("records"))
-        stored = pd.DataFrame(warehouse.findings(versions["version_id"]),
-                              columns=["id", *q.FINDING_COLUMNS, "explanation"])
+        stored = q.findings_frame(warehouse.findings(versions["version_id"]))
         annotated = q.annotate(stored, versions, overrides=warehouse.overrides(year=year))
     finally:
         warehouse.close()

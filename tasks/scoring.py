@@ -13,10 +13,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from chanjiao.catalogue import load_catalogue
-from chanjiao.exports import points_csv, scores_csv
+from chanjiao.exports import table_csv
 from chanjiao.fileio import write_atomic
 from chanjiao.frameworks import Framework
-from chanjiao.quality import FINDING_COLUMNS
+from chanjiao.quality import findings_frame
 from chanjiao.reference import ReferenceData
 from chanjiao.score_outputs import points_table, ranking_markdown, scores_table, storage_records
 from chanjiao.scoring import input_cells, score_year
@@ -57,7 +57,7 @@ def score_province(reference: ReferenceData, database_url: str, year: int, provi
         if len(unvalidated):
             logger.warning("%d versions were never validated; their values count as usable: %s", len(unvalidated),
                            ", ".join(sorted(unvalidated["source_file"])[:5]))
-        findings = pd.DataFrame(warehouse.findings(latest["version_id"]), columns=["id", *FINDING_COLUMNS])
+        findings = findings_frame(warehouse.findings(latest["version_id"]))
         cells = input_cells(catalogue, latest, warehouse.values_for(latest["version_id"]), findings)
         scores = score_year(framework, catalogue, registry, reference.milestones, cells,
                             timeliness[timeliness["kind"] == "summary"], year, province_code,
@@ -82,8 +82,8 @@ def export_scores(scores: ProvinceScores, reports_dir: Path, year: int, province
     """``reports/<year>/<province>/scores.csv`` and ``points.csv``, written atomically."""
     folder = Path(reports_dir) / str(year) / province_code
     paths = [write_atomic(folder / "scores.csv",
-                          scores_csv(scores_table(scores.framework, scores.consortia, scores.indicators))),
-             write_atomic(folder / "points.csv", points_csv(points_table(scores.framework, scores.points)))]
+                          table_csv(scores_table(scores.framework, scores.consortia, scores.indicators))),
+             write_atomic(folder / "points.csv", table_csv(points_table(scores.framework, scores.points)))]
     get_run_logger().info("wrote %s (%d consortia, %d points)", folder, len(scores.consortia), len(scores.points))
     return paths
 

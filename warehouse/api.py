@@ -290,13 +290,7 @@ class Warehouse:
         return count
 
     def timeliness(self, year: int, province_code: str | None = None) -> list[dict]:
-        with self.session() as session:
-            query = select(Timeliness).where(Timeliness.year == year).order_by(Timeliness.consortium_id,
-                                                                              Timeliness.kind)
-            if province_code is not None:
-                query = query.where(Timeliness.province_code == province_code)
-            columns = Timeliness.__table__.columns.keys()
-            return [{c: getattr(r, c) for c in columns} for r in session.scalars(query)]
+        return self._rows(Timeliness, year, province_code, (Timeliness.consortium_id, Timeliness.kind))
 
     # --- data quality -----------------------------------------------------------------------------
 
@@ -371,6 +365,7 @@ class Warehouse:
         return count
 
     def _rows(self, model, year: int, province_code: str | None, order: tuple) -> list[dict]:
+        """A year's rows of a per-province table (timeliness, scores), as plain dicts."""
         with self.session() as session:
             query = select(model).where(model.year == year).order_by(*order)
             if province_code is not None:
