@@ -113,6 +113,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     _open_warehouse(args).close()  # migrates, and says plainly when the database cannot be reached
     if not settings.inbox_dir.is_dir():
         raise ConfigurationError(f"inbox folder {settings.inbox_dir} does not exist")
+    if args.pdf:
+        from chanjiao.pdf import require_cjk_font, warn_if_slow_subsetting
+
+        require_cjk_font()           # no Chinese font, no PDFs: say so before any work is done
+        warn_if_slow_subsetting()
 
     from flows.annual_compliance import annual_compliance
 
@@ -122,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             year=args.year, provinces=args.province or None, as_of=args.as_of,
             inbox_dir=str(settings.inbox_dir), registry_file=str(settings.registry_file),
             extensions_file=str(settings.extensions_path) if settings.extensions_path else None,
-            warehouse_dir=str(settings.warehouse_dir), database_url=settings.database_url)
+            warehouse_dir=str(settings.warehouse_dir), database_url=settings.database_url, pdf=args.pdf)
     _say(f"annual-compliance {result['year']} (as of {result['as_of']})")
     extensions = settings.extensions_path
     _say(f"  registry: {settings.registry_file} ({len(reference.registry)} consortia); deadline extensions: "
@@ -149,6 +154,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         _say(f"    shortlisted: {', '.join(summary['shortlisted']) or 'none'}; "
              f"adjustment: {', '.join(summary['adjustment']) or 'none'}"
              + (f"; no summary: {', '.join(summary['no_summary'])}" if summary["no_summary"] else ""))
+    pdfs = result.get("pdfs")
+    if pdfs:
+        _say(f"  PDF reports: {pdfs['reports']} reports and {pdfs['receipts']} receipts (PDF/A-3b, {pdfs['pages']} "
+             f"pages, {pdfs['seconds']} s of render time)")
     _say("  outputs:")
     for path in result["outputs"]:
         _say(f"    {path}")
@@ -338,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--registry", type=Path, help="consortium registry CSV")
     run.add_argument("--extensions", type=Path, help="deadline extensions CSV")
     run.add_argument("--as-of", type=_date, help="judge deadlines as of this date (default: today, Beijing)")
+    run.add_argument("--no-pdf", dest="pdf", action="store_false",
+                     help="data only: skip the PDF reports and the receipts' PDFs")
     run.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs")
     storage_options(run)
     run.set_defaults(handler=cmd_run)

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
                                                        "e.g. postgresql+psycopg://user@host/db for production")
     frameworks_dir: Path | None = Field(None, description="folder of scoring framework files (<id>.yaml); "
                                                          "default: the project's chanjiao/data/frameworks")
+    report_workers: int | None = Field(None, ge=1, description="processes rendering PDFs; default: one per CPU")
     max_file_bytes: int = 20 * 1024 * 1024
     max_unzipped_bytes: int = 64 * 1024 * 1024
     max_compression_ratio: int = 100

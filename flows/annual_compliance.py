@@ -1,5 +1,6 @@
 """The parent flow: ingest the inbox; then, for one year and its provinces, timeliness, data quality
-(findings, receipts), scoring (ranking, plan completion, adjustment, shortlist) and the exports."""
+(findings, receipts), scoring (ranking, plan completion, adjustment, shortlist), the exports and the PDF
+reports (per consortium, per province, and the receipts as PDFs)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tasks.export import export_rejections, export_submissions, publish_run_summ
 from tasks.ingest import ingest_inbox
 from tasks.quality import export_findings, publish_quality_summary, validate_year, write_receipts, years_to_validate
 from tasks.reference import load_reference_data
+from tasks.reports import build_reports, render_pdfs
 from tasks.scoring import export_scores, publish_ranking, score_province
 from tasks.timeliness import province_timeliness
 
@@ -28,8 +30,11 @@ def today_in_china() -> date:
 def annual_compliance(year: int, provinces: list[str] | None = None, as_of: date | None = None,
                       inbox_dir: str | None = None, registry_file: str | None = None,
                       extensions_file: str | None = None, warehouse_dir: str | None = None,
-                      database_url: str | None = None) -> dict:
-    """Ingest every new file under INBOX/<year>/ (all years), then process ``year`` for the provinces."""
+                      database_url: str | None = None, pdf: bool = True) -> dict:
+    """Ingest every new file under INBOX/<year>/ (all years), then process ``year`` for the provinces.
+
+    ``pdf=False`` is a data-only run: everything but the PDF reports and the receipts' PDFs.
+    """
     settings = Settings().with_overrides(inbox_dir=inbox_dir, registry_file=registry_file,
                                          extensions_file=extensions_file, warehouse_dir=warehouse_dir,
                                          database_url=database_url)
@@ -51,8 +56,8 @@ def annual_compliance(year: int, provinces: list[str] | None = None, as_of: date
                for y in years_to_validate(settings.url, year, consortia, ingest.new_years)}
     outputs += [export_findings(quality[year], reference, settings.reports_dir, year, code, as_of)
                 for code in province_codes]
-    for y, validated in quality.items():
-        write_receipts(validated, reference, settings.receipts_dir, y)
+    pdfs = [job for y, validated in quality.items()
+            for job in write_receipts(validated, reference, settings.receipts_dir, y)]
     counts = publish_quality_summary(quality[year], year, as_of)
 
     scores = {code: score_province(reference, settings.url, year, code, as_of, timeliness[code])
@@ -60,5 +65,12 @@ def annual_compliance(year: int, provinces: list[str] | None = None, as_of: date
     for code, scored in scores.items():
         outputs += export_scores(scored, settings.reports_dir, year, code)
         publish_ranking(scored, reference, year, code, as_of)
+
+    rendered = None
+    if pdf:
+        pdfs += [job for code in province_codes
+                 for job in build_reports(scores[code], quality[year], timeliness[code], reference, settings.url,
+                                          settings.reports_dir, year, code, as_of)]
+        rendered = render_pdfs(pdfs, year, settings.report_workers)
     return publish_run_summary(year, as_of, ingest, timeliness, outputs, settings.url, counts, settings.receipts_dir,
-                               scores)
+                               scores, rendered)

@@ -45,7 +45,7 @@ def export_rejections(database_url: str, reports_dir: Path, years: list[int]) ->
 @task(name="publish-run-summary", cache_policy=NO_CACHE)
 def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataFrame], outputs: list[Path],
                         database_url: str, findings: list[dict] | None = None,
-                        receipts_dir: Path | None = None, scores: dict | None = None) -> dict:
+                        receipts_dir: Path | None = None, scores: dict | None = None, rendered=None) -> dict:
     """A markdown artifact a person reads after a run, and the run's result for callers (CLI, tests)."""
     lines = [f"# 市域产教联合体 annual compliance — {year}", "",
              f"Inbox: {ingest.files_seen} files, {len(ingest.accepted)} accepted, {ingest.unchanged} unchanged, "
@@ -78,6 +78,11 @@ def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataF
                   f"{', '.join(r['adjustment']) or '—'} | {', '.join(r['no_summary']) or '—'} |"
                   for code, r in ranking.items()]
         lines.append("")
+    if rendered is not None:
+        lines += ["## PDF reports", "",
+                  f"{rendered.reports} reports and {rendered.receipts} receipts as PDF/A-3b, {rendered.pages} pages, "
+                  f"{rendered.seconds:.1f} s of render time.", ""]
+        outputs = [*outputs, *(p for p in rendered.paths if p.name == "province.pdf")]
     lines += ["## Outputs", ""] + [f"- `{p}`" for p in outputs]
     markdown = "\n".join(lines)
     create_markdown_artifact(markdown, key=f"annual-compliance-{year}", description=f"Run summary {year}")
@@ -96,5 +101,8 @@ def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataF
         "scores": ranking,
         "outputs": [str(p) for p in outputs],
         "receipts": str(receipts_dir) if receipts_dir else None,
+        "pdfs": ({"reports": rendered.reports, "receipts": rendered.receipts, "pages": rendered.pages,
+                  "seconds": round(rendered.seconds, 1), "paths": [str(p) for p in rendered.paths]}
+                 if rendered is not None else None),
         "warehouse": database_url,
     }

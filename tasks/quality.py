@@ -16,6 +16,7 @@ from chanjiao import quality as q
 from chanjiao.catalogue import load_catalogue
 from chanjiao.exports import findings_csv
 from chanjiao.fileio import write_atomic
+from chanjiao.pdf import PdfJob
 from chanjiao.receipts import receipt_context, receipt_name
 from chanjiao.reference import ReferenceData
 from chanjiao.render import render_html
@@ -101,18 +102,26 @@ def export_findings(quality: YearQuality, reference: ReferenceData, reports_dir:
 
 @task(name="write-receipts", task_run_name="write-receipts-{year}", cache_policy=NO_CACHE, retries=2,
       retry_delay_seconds=1)
-def write_receipts(quality: YearQuality, reference: ReferenceData, receipts_dir: Path, year: int) -> list[Path]:
-    """A receipt (回执) per accepted version: its findings and what to fix, before the deadline."""
-    catalogue, paths = load_catalogue(), []
+def write_receipts(quality: YearQuality, reference: ReferenceData, receipts_dir: Path, year: int) -> list[PdfJob]:
+    """A receipt (回执) per accepted version: its findings and what to fix, before the deadline. The HTML is
+    written here; the one-page PDFs beside it are returned as jobs for the run's render stage."""
+    catalogue, jobs = load_catalogue(), []
     generated = datetime.now().astimezone()
+    departments = reference.provinces["department"]
     for version in quality.versions.to_dict("records"):
         findings = quality.findings[quality.findings["version_id"] == version["version_id"]]
         context = receipt_context(version, findings, reference, catalogue, generated_at=generated,
                                   contact=quality.contacts.get(version["version_id"]))
-        paths.append(write_atomic(Path(receipts_dir) / str(year) / receipt_name(version),
-                                  render_html("receipt.html.j2", context).encode("utf-8")))
-    get_run_logger().info("wrote %d receipts under %s", len(paths), Path(receipts_dir) / str(year))
-    return paths
+        html = render_html("receipt.html.j2", context)
+        path = write_atomic(Path(receipts_dir) / str(year) / receipt_name(version), html.encode("utf-8"))
+        registry = reference.registry
+        province = registry.loc[version["consortium_id"], "province_code"] if version["consortium_id"] in registry.index else None
+        jobs.append(PdfJob(html=html, target=path.with_suffix(".pdf"), keep_html=False,
+                           title=f"{context['title']} · {context['consortium']['name']} · {year}年"
+                                 f"{context['document']['kind']} 第{context['document']['version']}版",
+                           author=departments.get(province, "") if province else ""))
+    get_run_logger().info("wrote %d receipts under %s", len(jobs), Path(receipts_dir) / str(year))
+    return jobs
 
 
 @task(name="publish-quality-summary", task_run_name="publish-quality-summary-{year}", cache_policy=NO_CACHE)

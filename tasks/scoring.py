@@ -34,6 +34,11 @@ class ProvinceScores:
     consortia: list[dict]
     indicators: list[dict]
     points: list[dict]
+    # What was scored, kept for the reports: the latest versions of every year up to ``year``, their stored
+    # values and their cells (chanjiao.scoring.input_cells).
+    versions: pd.DataFrame | None = None
+    values: dict[int, dict] | None = None
+    cells: pd.DataFrame | None = None
 
 
 @task(name="score", task_run_name="score-{year}-{province_code}", cache_policy=NO_CACHE)
@@ -58,7 +63,8 @@ def score_province(reference: ReferenceData, database_url: str, year: int, provi
             logger.warning("%d versions were never validated; their values count as usable: %s", len(unvalidated),
                            ", ".join(sorted(unvalidated["source_file"])[:5]))
         findings = findings_frame(warehouse.findings(latest["version_id"]))
-        cells = input_cells(catalogue, latest, warehouse.values_for(latest["version_id"]), findings)
+        values = warehouse.values_for(latest["version_id"])
+        cells = input_cells(catalogue, latest, values, findings)
         scores = score_year(framework, catalogue, registry, reference.milestones, cells,
                             timeliness[timeliness["kind"] == "summary"], year, province_code,
                             previous_framework=reference.framework_for(province_code, year - 1, default=framework))
@@ -73,7 +79,7 @@ def score_province(reference: ReferenceData, database_url: str, year: int, provi
                 ", ".join(c["consortium_id"] for c in consortia if c["shortlisted"]) or "none",
                 ", ".join(c["consortium_id"] for c in consortia if c["adjustment"]) or "none")
     return ProvinceScores(year=year, province_code=province_code, framework=framework, consortia=consortia,
-                          indicators=indicators, points=points)
+                          indicators=indicators, points=points, versions=latest, values=values, cells=cells)
 
 
 @task(name="export-scores", task_run_name="export-scores-{year}-{province_code}", cache_policy=NO_CACHE,

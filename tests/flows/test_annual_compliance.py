@@ -24,6 +24,8 @@ def read_csv(path: Path) -> list[dict]:
 
 
 def run(sample_dir: Path, inbox: Path, warehouse_dir: Path, database_url: str, year: int = 2025, **extra) -> dict:
+    """One flow run on the sample; data only unless a test asks for the PDFs (``pdf=True``)."""
+    extra.setdefault("pdf", False)
     return annual_compliance(year=year, as_of=AS_OF, inbox_dir=str(inbox),
                              registry_file=str(sample_dir / "registry.csv"),
                              extensions_file=str(sample_dir / "extensions.csv"),
@@ -138,7 +140,7 @@ def test_a_registry_fix_cures_a_rejected_file(sample_dir, tmp_path):
                         + "SX-2025-09,新认定产教联合体,14,山西省,太原市,provincial,2025,某开发区,某学院,某企业,,,\n",
                         encoding="utf-8")
     second = annual_compliance(year=2025, as_of=AS_OF, inbox_dir=str(inbox), registry_file=str(registry),
-                               warehouse_dir=str(tmp_path / "wh"), database_url=url)
+                               warehouse_dir=str(tmp_path / "wh"), database_url=url, pdf=False)
     assert second["accepted"] == 1 and second["rejected"] == []
     assert read_csv(tmp_path / "wh" / "reports" / "2025" / "_rejected.csv") == []
 

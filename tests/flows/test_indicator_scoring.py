@@ -192,7 +192,7 @@ def test_versions_filed_after_the_as_of_date_are_not_scored(scored, sample_dir, 
     annual_compliance(year=2025, as_of=date(2025, 6, 30), inbox_dir=str(inbox),
                       registry_file=str(sample_dir / "registry.csv"),
                       extensions_file=str(sample_dir / "extensions.csv"), warehouse_dir=str(warehouse_dir),
-                      database_url=database_url)
+                      database_url=database_url, pdf=False)
     rows = _scores(warehouse_dir, 2025, "14")
     # On 2025-06-30 no 2025 summary had been filed yet: everyone is listed with no summary.
     assert {(r["total"], r["grade"], r["note"]) for r in rows} == {("0.0", "不合格", "no summary")}
