@@ -31,6 +31,7 @@ import multiprocessing
 import os
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -40,8 +41,12 @@ from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
 import cffi
-import weasyprint
-from weasyprint.text.fonts import FontConfiguration
+
+with warnings.catch_warnings():
+    # With no fonts at all WeasyPrint warns at import; require_cjk_font says the same, with the fix.
+    warnings.filterwarnings("ignore", message="No fonts configured", category=UserWarning)
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from chanjiao import __version__

@@ -461,9 +461,24 @@ def consortium_attachment(data: ProvinceYear, consortium_id: str) -> bytes:
 
 # --- per province ---------------------------------------------------------------------------------------------
 
+def timeliness_bars(frame: pd.DataFrame) -> list[charts.TimelinessBar]:
+    """The timeliness chart's stacked bars, one per kind. Segments must not overlap: a filed document the city
+    has not approved is its own segment, not also counted as on time or late."""
+    bars = []
+    for kind in KINDS:
+        mine = frame[frame["kind"] == kind]
+        approved = mine["city_approved"].astype(bool)
+        bars.append(charts.TimelinessBar(label=KIND_ZH[kind], counts={
+            "按时": int(((mine["status"] == "on_time") & approved).sum()),
+            "逾期": int(((mine["status"] == "late") & approved).sum()),
+            "未报送": int((mine["status"] == "missing").sum()),
+            "未经地市审核": int((mine["version"].notna() & ~approved).sum())}))
+    return bars
+
+
 def _timeliness_summary(data: ProvinceYear) -> dict:
     frame = data.timeliness
-    rows, bars = [], []
+    rows = []
     for kind in KINDS:
         mine = frame[frame["kind"] == kind]
         filed = mine["version"].notna()
@@ -473,12 +488,6 @@ def _timeliness_summary(data: ProvinceYear) -> dict:
                   "未经地市审核": int((filed & ~approved).sum())}
         waiting = int((mine["status"] == "not_yet_due").sum())
         rows.append({"kind": KIND_ZH[kind], "expected": len(mine), **counts, "not_yet_due": waiting})
-        # The bar's segments must not overlap: a filed document the city has not approved is its own segment,
-        # not also counted as on time or late.
-        bars.append(charts.TimelinessBar(label=KIND_ZH[kind], counts={
-            "按时": int(((mine["status"] == "on_time") & approved).sum()),
-            "逾期": int(((mine["status"] == "late") & approved).sum()),
-            "未报送": counts["未报送"], "未经地市审核": counts["未经地市审核"]}))
     problems = []
     for row in frame.sort_values(["consortium_id", "kind"]).to_dict("records"):
         approved = bool(row["city_approved"]) or is_missing(row["version"])
@@ -489,7 +498,7 @@ def _timeliness_summary(data: ProvinceYear) -> dict:
             problems.append({"id": row["consortium_id"], "name": row["name"], "kind": KIND_ZH[row["kind"]],
                              "due": _date(row["due_date"]), "first": _date(row["first_submitted_on"]) or "—",
                              "what": what})
-    return {"rows": rows, "chart": charts.timeliness_chart(bars), "problems": problems}
+    return {"rows": rows, "chart": charts.timeliness_chart(timeliness_bars(frame)), "problems": problems}
 
 
 def _quality_summary(data: ProvinceYear, catalogue: Catalogue) -> dict:

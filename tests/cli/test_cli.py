@@ -140,3 +140,27 @@ def test_frameworks_lists_the_points_and_checks_a_file(tmp_path, capsys):
 def test_scores_before_any_run_says_what_to_do(tmp_path, capsys):
     assert main(["scores", "--year", "2025", "--warehouse", str(tmp_path)]) == 1
     assert "run `chanjiao run --year 2025` first" in capsys.readouterr().out
+
+
+def test_run_without_a_chinese_font_stops_before_any_work_and_names_the_package(tmp_path):
+    """Fontconfig that knows no fonts at all: the run refuses to start rather than write PDFs of blank boxes;
+    ``--no-pdf`` (a data-only run) is still possible."""
+    inbox = tmp_path / "inbox" / "2025"
+    inbox.mkdir(parents=True)
+    (inbox / "ok.csv").write_bytes(csv_bytes(minimal_fields(city_approved_on="2025-01-05")))
+    registry = tmp_path / "registry.csv"
+    registry.write_text(REGISTRY_CSV, encoding="utf-8")
+    config = tmp_path / "fonts.conf"
+    config.write_text(f"<?xml version='1.0'?><fontconfig><cachedir>{tmp_path / 'fc'}</cachedir></fontconfig>",
+                      encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "FONTCONFIG_"))}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"), FONTCONFIG_FILE=str(config),
+               XDG_CACHE_HOME=str(tmp_path / "cache"))
+    command = [str(ROOT / ".venv" / "bin" / "chanjiao"), "run", "--year", "2025", "--province", "14",
+               "--inbox", str(tmp_path / "inbox"), "--registry", str(registry), "--warehouse",
+               str(tmp_path / "wh"), "--as-of", "2025-02-01"]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("error: no Chinese (CJK) font found") and "fonts-noto-cjk" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "wh" / "reports").exists() and not (tmp_path / "wh" / "receipts").exists()
