@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 FONT_FAMILY = "Noto Sans CJK SC, sans-serif"
-TIMELINESS_STATUSES = ("按时", "逾期", "未报送", "未经地市审核")
+TIMELINESS_STATUSES = ("按时", "逾期", "未报送", "未经地市审核", "未到截止日期")
 MILESTONE_STATUSES = ("按期完成", "逾期完成", "未完成", "未到期", "数据不可用")
 
 WIDTH = 680                 # user units across every chart
@@ -73,6 +73,7 @@ _TIMELINESS_STYLE = {
     "逾期": ("#e2a73e", None, None),
     "未报送": ("#b42318", "/", WHITE),
     "未经地市审核": ("#d3dbe3", "\\", "#57606a"),
+    "未到截止日期": ("#f3f4f6", None, None),
 }
 _MILESTONE_STYLE = {            # status: (colour of the done dot, the connector and the status text)
     "按期完成": "#1a7f37",

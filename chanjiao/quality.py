@@ -409,6 +409,21 @@ def override_target(findings: Iterable[dict], rule: str, field: str | None, *, c
     return target
 
 
+def mask_override_reasons(findings: pd.DataFrame, values: Mapping[int, Mapping[str, object]]) -> pd.DataFrame:
+    """Annotated findings whose override reasons are fit for output: a reviewer may have typed the contact's
+    name or phone ("已电话核实（联系人王小明 138…）"), so a reason is masked like a 说明."""
+    if not len(findings):
+        return findings
+    personal = {vid: {c: getattr(fields.get(c), "value", None) for c in PERSONAL_FIELDS}
+                for vid, fields in values.items()}
+    masked = findings.copy()
+    masked["override_reason"] = pd.Series(
+        [mask_text(str(reason), personal.get(vid, {})) if _text(reason) else None
+         for reason, vid in zip(findings["override_reason"], findings["version_id"])], index=findings.index,
+        dtype=object)
+    return masked
+
+
 def findings_frame(records: list[dict]) -> pd.DataFrame:
     """Stored findings (``Warehouse.findings``) as a frame; an empty list keeps the columns."""
     return pd.DataFrame(records, columns=["id", *FINDING_COLUMNS, "explanation"])

@@ -26,7 +26,7 @@ from chanjiao.privacy import mask_text, mask_value
 from chanjiao.quality import is_missing
 from chanjiao.receipts import SEVERITY_ZH, finding_status
 from chanjiao.score_outputs import points_table, scores_table
-from chanjiao.scoring import NOTE_ZH, OK, UNUSABLE, carry_over_milestones, milestone_due_dates
+from chanjiao.scoring import EMPTY, NOTE_ZH, OK, UNUSABLE, carry_over_milestones, milestone_due_dates
 
 SECTION_ZH = {"meta": "基本信息", "A_profile": "A 基本情况", "B_milestones": "B 建设进度（里程碑）",
               "C_education": "C 人才培养", "D_service": "D 服务产业", "E_enterprise": "E 企业情况",
@@ -37,6 +37,18 @@ MILESTONE_STATUSES = ("按期完成", "逾期完成", "未完成", "未到期", 
 _SEVERITY_ORDER = {"fatal": 0, "warning": 1, "info": 2}
 NOT_FILLED = "未填报"
 _NUMERALS = "一二三四五六七八九十"
+# How a reviewer reads a rule family (expectations/rules.py); tests check every family has a name here.
+RULE_FAMILY_ZH = {"type": "格式无法识别", "required": "必填项未填", "min": "低于下限", "max": "超过上限",
+                  "max_chars": "超过字数上限", "sum_eq": "分项之和不等于合计", "le": "分项大于总数",
+                  "not_after": "日期先后矛盾", "required_if": "关联项未填", "any_positive": "关联项应大于 0",
+                  "both_or_neither": "应同时填写或同时不填", "warn_below": "低于参考值", "warn_equal": "数值可疑",
+                  "min_ratio": "比例低于要求", "known_codes": "代码不在清单内", "is_true": "未作承诺",
+                  "registry_name": "名称与认定名单不一致", "in_city_layout": "产业不在地市布局内",
+                  "veto": "一票否决", "yoy": "同比变化过大"}
+# The codes of `lists_published` (seed 004 二(一)1, 二(二)1), as the lists are called.
+CODE_LABELS_ZH = {"core_products": "核心产品清单", "tech_needs": "技术需求清单", "talent_needs": "人才需求清单",
+                  "key_majors": "重点专业清单", "upgrade_majors": "升级改造专业清单",
+                  "restricted_majors": "限制（调减）专业清单"}
 CONSORTIUM_CHAPTERS = (("headline", "总体评价"), ("indicators", "指标得分与全省中位数"), ("trend", "历年得分趋势"),
                        ("milestones", "建设进度（里程碑）"), ("timeliness", "材料报送情况"),
                        ("findings", "数据质量问题"), ("cases", "典型案例"))
@@ -172,10 +184,10 @@ def _indicator_section(data: ProvinceYear, consortium_id: str, catalogue: Catalo
                 "no_data": bool(points.get(point.code, {}).get("no_data")),
             } for point in indicator.points],
         })
+        # Indicator scores are 0–100 (the mean of their points; the weight applies in the total): bars out of 100.
         bars.append(charts.IndicatorBar(code=indicator.code, label=indicator.name_zh,
                                         score=score if row and not row["no_data"] or deduction else None,
-                                        weight=float(indicator.weight), median=medians[indicator.code],
-                                        deduction=deduction))
+                                        weight=100.0, median=medians[indicator.code], deduction=deduction))
     return {"rows": rows, "chart": charts.indicator_chart(bars)}
 
 
@@ -206,26 +218,34 @@ def milestone_rows(data: ProvinceYear, consortium_id: str, catalogue: Catalogue)
     codes = [spec.code for spec in catalogue if spec.section == "B_milestones" and spec.type == "date"]
     registry = data.registry.loc[[consortium_id]]
     due = milestone_due_dates(data.milestones, registry, set(codes))
-    mine = data.cells[data.cells["consortium_id"] == consortium_id]
+    mine = data.cells[(data.cells["consortium_id"] == consortium_id) & (data.cells["kind"] == "summary")]
     summary = carry_over_milestones(mine, catalogue, data.year) if len(mine) else mine
     cells = {row.field: row for row in summary.itertuples(index=False)} if len(summary) else {}
+    if not cells:
+        # No summary this year: what the latest earlier summaries said still stands.
+        earlier = mine[(mine["year"] < data.year) & (mine["state"] != EMPTY)].sort_values("year", kind="stable")
+        cells = {row.field: row._replace(carried_from=row.year) for row in earlier.itertuples(index=False)}
     year_end = date(data.year, 12, 31)
+    today = min(data.as_of, year_end)
     rows = []
     for code in codes:
         deadline = due[(consortium_id, code)]
         cell = cells.get(code)
         done = cell.value if cell is not None and cell.state == OK else None
         carried = getattr(cell, "carried_from", None) if cell is not None else None
+        note = f"（沿用 {int(carried)} 年总结）" if carried is not None and not pd.isna(carried) else ""
         if cell is not None and cell.state == UNUSABLE:
             status = "数据不可用"
+        elif done is not None and done > year_end:
+            # Scored as not achieved in the year (chanjiao.scoring.milestone_score), so not "completed late".
+            status, note = "未完成", f"（填报日期晚于 {data.year} 年底）"
         elif done is not None:
             status = "按期完成" if done <= deadline else "逾期完成"
         else:
-            status = "未到期" if deadline > year_end else "未完成"
+            status = "未到期" if deadline > today else "未完成"
         rows.append({"code": code, "label": catalogue.label(code).removesuffix("日期"), "due": deadline, "done": done,
-                     "due_text": _date(deadline), "done_text": _date(done) or "—", "status": status,
-                     "carried": f"（沿用 {int(carried)} 年总结）" if carried is not None and not pd.isna(carried) else "",
-                     "days_late": (done - deadline).days if done is not None and done > deadline else None})
+                     "due_text": _date(deadline), "done_text": _date(done) or "—", "status": status, "carried": note,
+                     "days_late": (done - deadline).days if status == "逾期完成" else None})
     return rows
 
 
@@ -301,7 +321,7 @@ def _display(spec, found) -> tuple[str, str]:
     except (ValueError, ArithmeticError):
         return str(found.value), ""
     if spec.type == "codes":
-        return "；".join(value), ""
+        return "；".join(CODE_LABELS_ZH.get(code, code) for code in value), ""
     return fmt_value(spec, value), ""
 
 
@@ -404,8 +424,7 @@ def consortium_context(data: ProvinceYear, consortium_id: str, catalogue: Catalo
             "previous_plan": ("—" if score["previous_plan_completed"] is None
                               else "完成" if score["previous_plan_completed"] else "未完成"),
             "adjustment": bool(score["adjustment"]), "shortlisted": bool(score["shortlisted"]),
-            "ineligible_because": score["ineligible_because"] if score["grade"] == data.framework.shortlist_grade
-            else "",
+            "ineligible_because": score["ineligible_because"],
             "note": NOTE_ZH.get(score["note"], score["note"]),
             "unmet": "、".join(catalogue.label(c) for c in score["plan_unmet"].split(";") if c),
             "pending": "、".join(catalogue.label(c) for c in score["plan_pending"].split(";") if c),
@@ -419,6 +438,7 @@ def consortium_context(data: ProvinceYear, consortium_id: str, catalogue: Catalo
         "timeliness": _timeliness_rows(data, consortium_id),
         "findings": {"rows": finding_rows(findings, catalogue), "counts": counts},
         "cases": _cases(data, consortium_id, catalogue),
+        "summary_filed": _latest(data, consortium_id, data.year, "summary") is not None,
         "appendix": documents,
         "sections": toc, "titles": titles,
         "footer": {"pipeline_version": __version__, "generated_at": _generated(data)},
@@ -472,7 +492,8 @@ def timeliness_bars(frame: pd.DataFrame) -> list[charts.TimelinessBar]:
             "按时": int(((mine["status"] == "on_time") & approved).sum()),
             "逾期": int(((mine["status"] == "late") & approved).sum()),
             "未报送": int((mine["status"] == "missing").sum()),
-            "未经地市审核": int((mine["version"].notna() & ~approved).sum())}))
+            "未经地市审核": int((mine["version"].notna() & ~approved).sum()),
+            "未到截止日期": int((mine["status"] == "not_yet_due").sum())}))
     return bars
 
 
@@ -517,6 +538,7 @@ def _quality_summary(data: ProvinceYear, catalogue: Catalogue) -> dict:
         grouped = findings.groupby(["severity", "rule"], sort=False)
         for (severity, rule), rows in grouped:
             by_rule.append({"severity": severity, "severity_zh": SEVERITY_ZH[severity], "rule": rule,
+                            "rule_zh": RULE_FAMILY_ZH.get(rule, rule),
                             "fields": "、".join(sorted({catalogue.label(f) for f in rows["field"]})),
                             "findings": len(rows), "consortia": rows["consortium_id"].nunique(),
                             "explained": int(rows["explained"].astype(bool).sum())})
@@ -571,7 +593,8 @@ def province_context(data: ProvinceYear, catalogue: Catalogue) -> dict:
         "cover": {
             "title": "市域产教联合体年度建设评价报告（全省汇总）", "year": data.year, "name": data.province_name,
             "rows": [("省份", data.province_name), ("评价年度", f"{data.year} 年"), ("参评联合体", f"{len(ordered)} 个"),
-                     ("评价指标", f"{framework.name_zh}（{framework.label}）"), ("数据截至", _date(data.as_of))],
+                     ("评价指标", f"{framework.name_zh}（{framework.id} {framework.version}）"),
+                     ("数据截至", _date(data.as_of))],
             "department": data.department, "as_of": _date(data.as_of), "generated_at": _generated(data),
         },
         "indicator_heads": [{"code": i.code, "name": i.name_zh} for i in framework.indicators],
@@ -581,8 +604,8 @@ def province_context(data: ProvinceYear, catalogue: Catalogue) -> dict:
             "total": fmt_score(r["total"]), "grade": _badge(r["grade"], data.grades), "plan": plan_text(r),
             "plan_completed": bool(r["plan_completed"]), "adjustment": bool(r["adjustment"]),
             "shortlisted": bool(r["shortlisted"]), "note": NOTE_ZH.get(r["note"], r["note"]),
-            "indicators": [fmt_score(by_indicator.get(r["consortium_id"], {}).get(i.code), 1)
-                           for i in framework.indicators],
+            "indicators": [fmt_score(by_indicator[r["consortium_id"]][i.code], 1)
+                           if i.code in by_indicator.get(r["consortium_id"], {}) else "—" for i in framework.indicators],
         } for r in ordered],
         "medians": [fmt_score(medians[i.code], 1) if medians[i.code] is not None else "—"
                     for i in framework.indicators],
@@ -596,7 +619,8 @@ def province_context(data: ProvinceYear, catalogue: Catalogue) -> dict:
                        for r in ordered if r["adjustment"]],
         "shortlist": {
             "rule": (f"{LEVEL_ZH.get(framework.shortlist_level, framework.shortlist_level)}联合体中评价等级为"
-                     f"“{framework.shortlist_grade}”者，按总分取前 {framework.shortlist_top} 名（并列者一并列入）"),
+                     f"“{framework.shortlist_grade}”、本年度工作计划完成、近3年无重大违法违规事件、年度工作总结按时报送"
+                     f"并经地市审核者，按总分取前 {framework.shortlist_top} 名（并列者一并列入）"),
             "chosen": [{"rank": r["rank"], "id": r["consortium_id"], "name": r["name"], "total": fmt_score(r["total"])}
                        for r in ordered if r["shortlisted"]],
             "excluded": [{"id": r["consortium_id"], "name": r["name"], "total": fmt_score(r["total"]),
@@ -604,7 +628,8 @@ def province_context(data: ProvinceYear, catalogue: Catalogue) -> dict:
                          for r in eligible_grade if not r["shortlisted"]],
         },
         "alignment": alignment,
-        "framework": {"label": framework.label, "name": framework.name_zh,
+        "framework": {"label": f"{framework.id} {framework.version}，文件摘要 sha256 {framework.digest}",
+                      "name": framework.name_zh,
                       "indicators": [{"code": i.code, "name": i.name_zh,
                                       "weight": "扣分项" if i.code in framework.deduction_codes else fmt_score(i.weight, 0),
                                       "points": len(i.points)} for i in framework.indicators]},

@@ -79,7 +79,8 @@ def validate_year(reference: ReferenceData, database_url: str, year: int, consor
         warehouse.save_findings(versions["version_id"], found.astype(object).where(found.notna(), None)
                                 .to_dict("records"))
         stored = q.findings_frame(warehouse.findings(versions["version_id"]))
-        annotated = q.annotate(stored, versions, overrides=warehouse.overrides(year=year))
+        annotated = q.mask_override_reasons(q.annotate(stored, versions, overrides=warehouse.overrides(year=year)),
+                                            values)
     finally:
         warehouse.close()
     counts = annotated["severity"].value_counts()

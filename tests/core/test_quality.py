@@ -173,3 +173,14 @@ def test_usable_values_withhold_what_a_fatal_finding_involves_and_say_why(catalo
                         "secretariat_staff_fulltime": ["secretariat_staff_total.sum_eq"],
                         "secretariat_staff_parttime": ["secretariat_staff_total.sum_eq"],
                         "co_majors": ["co_majors.type"]}
+
+
+def test_override_reasons_are_masked_like_notes():
+    from chanjiao.ingest import FieldValue
+    from chanjiao.quality import mask_override_reasons
+
+    findings = pd.DataFrame({"version_id": [7, 7], "override_reason": ["已电话核实（联系人王小明 13812345678）", None]})
+    values = {7: {"contact_name": FieldValue("contact_name", "王小明", "王小明"),
+                  "contact_phone": FieldValue("contact_phone", "13812345678", "13812345678")}}
+    masked = mask_override_reasons(findings, values)
+    assert masked["override_reason"].tolist() == ["已电话核实（联系人王** 138****5678）", None]

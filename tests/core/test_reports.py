@@ -174,8 +174,8 @@ def test_milestones_against_due_dates(province, catalogue):
 
 def test_timeliness_bars_never_count_a_document_twice(province):
     plan, summary = timeliness_bars(province.timeliness)
-    assert plan.counts == {"按时": 1, "逾期": 0, "未报送": 0, "未经地市审核": 2}
-    assert summary.counts == {"按时": 1, "逾期": 1, "未报送": 1, "未经地市审核": 0}
+    assert plan.counts == {"按时": 1, "逾期": 0, "未报送": 0, "未经地市审核": 2, "未到截止日期": 0}
+    assert summary.counts == {"按时": 1, "逾期": 1, "未报送": 1, "未经地市审核": 0, "未到截止日期": 0}
     assert sum(plan.counts.values()) == sum(summary.counts.values()) == 3
 
 
@@ -274,3 +274,40 @@ def test_province_report_lists_adjustment_no_summary_and_timeliness(province, ca
     assert context["quality"]["totals"] == {"严重": 1, "警告": 2, "提示": 0}
     html = render_html("province.html.j2", context)
     assert "<img" not in html and "&lt;img" in html          # the hostile registry name, as text
+
+
+def test_milestones_without_a_summary_this_year_keep_what_earlier_summaries_said(province, catalogue):
+    cells = pd.concat([province.cells[province.cells["year"] == 2024],
+                       _cells([("SX-2024-01", 2024, 1, "ms_charter", date(2026, 3, 1), "ok", "")])])
+    data = ProvinceYear(**{**province.__dict__, "cells": cells})
+    rows = {r["code"]: r for r in milestone_rows(data, "SX-2024-01", catalogue)}
+    assert (rows["ms_council"]["status"], rows["ms_council"]["carried"]) == ("按期完成", "（沿用 2024 年总结）")
+    # A date after the report year is scored as not achieved (chanjiao.scoring.milestone_score): not "late".
+    assert (rows["ms_charter"]["status"], rows["ms_charter"]["days_late"]) == ("未完成", None)
+    assert rows["ms_charter"]["carried"] == "（填报日期晚于 2025 年底）"
+
+
+def test_a_milestone_not_due_on_the_as_of_date_is_not_yet_due(province, catalogue):
+    data = ProvinceYear(**{**province.__dict__, "year": 2024, "as_of": date(2024, 7, 1), "cells": _cells([])})
+    rows = {r["code"]: r["status"] for r in milestone_rows(data, "SX-2024-01", catalogue)}
+    assert rows["ms_council"] == "未到期"            # due 2024-07-31
+    assert rows["ms_talent_plan"] == "未到期"
+    late = ProvinceYear(**{**data.__dict__, "as_of": date(2024, 8, 15)})
+    assert {r["code"]: r["status"] for r in milestone_rows(late, "SX-2024-01", catalogue)}["ms_council"] == "未完成"
+
+
+def test_indicator_bars_are_out_of_100(province, catalogue, monkeypatch):
+    from chanjiao import charts
+
+    seen = []
+    monkeypatch.setattr(charts, "indicator_chart", lambda bars: seen.extend(bars) or "")
+    consortium_context(province, "SX-2024-01", catalogue)
+    i3 = next(bar for bar in seen if bar.code == "I3")
+    assert (i3.score, i3.weight, i3.median) == (16.0, 100.0, 12.0)
+
+
+def test_every_rule_family_has_a_chinese_name():
+    from chanjiao.reports import RULE_FAMILY_ZH
+    from expectations.rules import default_rules
+
+    assert {spec.family for spec in default_rules()} <= set(RULE_FAMILY_ZH)

@@ -15,6 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from test_annual_compliance import read_csv, run
+from chanjiao.quality import Override
 from warehouse import Warehouse
 
 HOSTILE_TITLE = '<img src="file:///etc/passwd">校企共育'
@@ -45,8 +46,23 @@ def reports(sample_dir, tmp_path_factory):
     warehouse_dir = folder / "warehouse"
     url = f"sqlite:///{folder / 'warehouse.db'}"
     run(sample_dir, inbox, warehouse_dir, url, year=2024)
+    run(sample_dir, inbox, warehouse_dir, url, year=2025)
+    # A reviewer accepts a warning and, as people do, quotes the contact in the reason.
+    warning = next(f for f in read_csv(warehouse_dir / "reports" / "2025" / "43" / "findings.csv")
+                   if f["severity"] == "warning" and f["rule"] != "veto")
+    warehouse = Warehouse.open(url)
+    try:
+        version = next(v for v in warehouse.versions(year=2025, consortium_ids=[warning["consortium_id"]])
+                       if v.kind == warning["kind"] and v.version == int(warning["version"]))
+        contact = warehouse.values(version.id)
+        reason = f"已电话核实（联系人{contact['contact_name'].value} {contact['contact_phone'].value}）"
+        warehouse.add_override(Override(consortium_id=warning["consortium_id"], year=2025, kind=warning["kind"],
+                                        field=warning["field"], rule=warning["rule"], value=warning["value"],
+                                        reason=reason, by="李审核", at=None), version.id)
+    finally:
+        warehouse.close()
     result = run(sample_dir, inbox, warehouse_dir, url, year=2025, pdf=True)
-    return warehouse_dir, url, result
+    return warehouse_dir, url, result, warning
 
 
 def _scores(warehouse_dir, province):
@@ -54,7 +70,7 @@ def _scores(warehouse_dir, province):
 
 
 def test_every_report_and_receipt_is_a_pdf_with_its_html_beside_it(reports):
-    warehouse_dir, _, result = reports
+    warehouse_dir, _, result, _ = reports
     for province in ("14", "43"):
         folder = warehouse_dir / "reports" / "2025" / province
         expected = {f"{row['consortium_id']}.pdf" for row in _scores(warehouse_dir, province)} | {"province.pdf"}
@@ -68,7 +84,7 @@ def test_every_report_and_receipt_is_a_pdf_with_its_html_beside_it(reports):
 
 
 def test_consortium_report_shows_its_name_total_grade_and_chapters_in_chinese(reports):
-    warehouse_dir, _, _ = reports
+    warehouse_dir, _, _, _ = reports
     for row in _scores(warehouse_dir, "14")[:3]:
         pages = _text(warehouse_dir / "reports" / "2025" / "14" / f"{row['consortium_id']}.pdf")
         whole = _flat("\n".join(pages))
@@ -82,7 +98,7 @@ def test_consortium_report_shows_its_name_total_grade_and_chapters_in_chinese(re
 
 
 def test_every_page_has_the_running_header_and_numbered_footer(reports):
-    warehouse_dir, _, _ = reports
+    warehouse_dir, _, _, _ = reports
     pages = _text(warehouse_dir / "reports" / "2025" / "43" / "HN-2024-01.pdf")
     for number, text in enumerate(pages[1:], start=2):
         assert _flat(f"第 {number} 页 / 共 {len(pages)} 页") in _flat(text)
@@ -91,7 +107,7 @@ def test_every_page_has_the_running_header_and_numbered_footer(reports):
 
 
 def test_table_of_contents_page_numbers_point_at_their_chapters(reports):
-    warehouse_dir, _, _ = reports
+    warehouse_dir, _, _, _ = reports
     for name in ("14/SX-2024-01.pdf", "43/province.pdf"):
         pages = _text(warehouse_dir / "reports" / "2025" / name)
         entries = re.findall(r"^(.+?)[\s.]*?(\d+)\s*$", pages[1].split("目录", 1)[1], flags=re.M)
@@ -102,7 +118,7 @@ def test_table_of_contents_page_numbers_point_at_their_chapters(reports):
 
 
 def test_pdfs_are_pdfa_3b_tagged_with_metadata_bookmarks_and_cjk_fonts(reports):
-    warehouse_dir, _, _ = reports
+    warehouse_dir, _, _, _ = reports
     path = warehouse_dir / "reports" / "2025" / "43" / "HN-2024-01.pdf"
     with pikepdf.open(path) as pdf:
         meta = pdf.open_metadata()
@@ -120,7 +136,7 @@ def test_pdfs_are_pdfa_3b_tagged_with_metadata_bookmarks_and_cjk_fonts(reports):
 
 
 def test_consortium_attachment_parses_back_to_its_scores_points_and_findings(reports):
-    warehouse_dir, _, _ = reports
+    warehouse_dir, _, _, _ = reports
     folder = warehouse_dir / "reports" / "2025" / "43"
     row = next(r for r in _scores(warehouse_dir, "43") if r["consortium_id"] == "HN-2024-06")
     with pikepdf.open(folder / "HN-2024-06.pdf") as pdf:
@@ -140,7 +156,7 @@ def test_consortium_attachment_parses_back_to_its_scores_points_and_findings(rep
 
 
 def test_province_report_embeds_the_exports_and_lists_the_provinces_findings(reports):
-    warehouse_dir, _, _ = reports
+    warehouse_dir, _, _, _ = reports
     folder = warehouse_dir / "reports" / "2025" / "43"
     with pikepdf.open(folder / "province.pdf") as pdf:
         attached = {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}
@@ -157,7 +173,7 @@ def test_province_report_embeds_the_exports_and_lists_the_provinces_findings(rep
 
 
 def test_earlier_years_show_as_a_trend(reports):
-    warehouse_dir, _, _ = reports
+    warehouse_dir, _, _, _ = reports
     with_history = _flat("\n".join(_text(warehouse_dir / "reports" / "2025" / "14" / "SX-2024-01.pdf")))
     assert "历年得分趋势" in with_history and "2024年" in with_history
     first_year = _flat("\n".join(_text(warehouse_dir / "reports" / "2025" / "43" / f"{PLANTED}.pdf")))
@@ -165,7 +181,7 @@ def test_earlier_years_show_as_a_trend(reports):
 
 
 def test_hostile_text_is_printed_literally_and_fetches_nothing(reports):
-    warehouse_dir, _, _ = reports
+    warehouse_dir, _, _, _ = reports
     path = warehouse_dir / "reports" / "2025" / "43" / f"{PLANTED}.pdf"
     text = _flat("\n".join(_text(path)))
     assert _flat(HOSTILE_TITLE) in text
@@ -178,7 +194,7 @@ def test_hostile_text_is_printed_literally_and_fetches_nothing(reports):
 
 
 def test_no_contact_appears_unmasked_in_any_pdf_html_or_attachment(reports):
-    warehouse_dir, url, _ = reports
+    warehouse_dir, url, _, warning = reports
     warehouse = Warehouse.open(url)
     try:
         values = warehouse.values_for([v.id for v in warehouse.versions()])
@@ -199,10 +215,13 @@ def test_no_contact_appears_unmasked_in_any_pdf_html_or_attachment(reports):
         assert not leaked, (path.name, leaked)
     planted = _flat("\n".join(_text(warehouse_dir / "reports" / "2025" / "43" / f"{PLANTED}.pdf")))
     assert "如有疑问请致电0744-****594（何**）" in planted
+    # The reviewer's override reason, masked in the report of the consortium it concerns.
+    overridden = _flat("\n".join(_text(warehouse_dir / "reports" / "2025" / "43" / f"{warning['consortium_id']}.pdf")))
+    assert "审核人员认可：已电话核实（联系人" in overridden and "（李审核）" in overridden
 
 
 def test_provincial_csv_attachment_reads_as_a_table(reports):
-    warehouse_dir, _, _ = reports
+    warehouse_dir, _, _, _ = reports
     with pikepdf.open(warehouse_dir / "reports" / "2025" / "14" / "province.pdf") as pdf:
         content = pdf.attachments["scores.csv"].get_file().read_bytes().decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(content)))
