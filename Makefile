@@ -35,6 +35,7 @@ bench: setup
 	$(PY) benchmarks/hostile_files.py
 	$(PY) benchmarks/validate_summaries.py
 	$(PY) benchmarks/score_province.py
+	$(PY) benchmarks/render_reports.py
 
 # Re-pin after changing dependencies in pyproject.toml (no index URLs are recorded).
 lock:
