@@ -44,10 +44,13 @@ def finding_status(finding: dict) -> str:
     return "请核实或在“说明”栏解释" if finding["severity"] == "warning" else "供参考，无需修改"
 
 
-def _verdict(counts: dict[str, int], open_warnings: int) -> str:
+def _verdict(counts: dict[str, int], open_warnings: int, vetoes: int = 0) -> str:
     if counts["fatal"]:
         return (f"本版本有 {counts['fatal']} 项严重问题，相关数据不能用于评分。"
                 "请在截止日期前修改后重新报送完整文件（以最新版本为准）。")
+    if vetoes:
+        return (f"本版本有 {vetoes} 项一票否决事项（不可说明或豁免），该联合体本年度不能列入推荐名单；"
+                "如填报有误，请修改后重新报送。")
     if open_warnings:
         return (f"本版本未发现严重问题；有 {open_warnings} 项警告尚未说明。请核实：如数据有误，请修改后重新报送；"
                 "如数据无误，请在该行“说明”栏写明原因后重新报送，或等待审核人员认可。")
@@ -65,6 +68,7 @@ def receipt_context(version: dict, findings: pd.DataFrame, reference: ReferenceD
     rows = sorted((_plain(f) for f in findings.to_dict("records")), key=lambda f: _SEVERITY_ORDER[f["severity"]])
     counts = {s: sum(1 for f in rows if f["severity"] == s) for s in _SEVERITY_ORDER}
     open_warnings = sum(1 for f in rows if f["severity"] == "warning" and not f["veto"] and not f["explained"])
+    vetoes = sum(1 for f in rows if f["veto"])
     if due is None:
         timing = "未找到截止日期"
     elif submitted_on <= due:
@@ -96,8 +100,8 @@ def receipt_context(version: dict, findings: pd.DataFrame, reference: ReferenceD
             "contact": contact or "",
         },
         "counts": {SEVERITY_ZH[s]: n for s, n in counts.items()},
-        "verdict": _verdict(counts, open_warnings),
-        "verdict_class": "fatal" if counts["fatal"] else "warning" if open_warnings else "clean",
+        "verdict": _verdict(counts, open_warnings, vetoes),
+        "verdict_class": "fatal" if counts["fatal"] else "warning" if open_warnings or vetoes else "clean",
         "findings": [{
             "severity": f["severity"],
             "severity_zh": SEVERITY_ZH[f["severity"]] + ("·否决" if f["veto"] else ""),

@@ -52,3 +52,11 @@ def test_each_finding_says_where_it_stands():
         == "审核人员已认可（李审核，2025-12-20）"
     assert finding_status(finding()) == "请核实或在“说明”栏解释"
     assert finding_status(finding("info", "warn_below")) == "供参考，无需修改"
+
+
+def test_a_veto_is_never_called_clean(reference, catalogue):
+    """A violation (一票否决) cannot be explained away, so the receipt says what it means instead of 'nothing to do'."""
+    findings = pd.DataFrame([finding(rule="veto", veto=True, field="violations_count", message="近3年有重大违法违规事件")])
+    context = receipt_context(VERSION, findings, reference, catalogue, generated_at=GENERATED)
+    assert context["verdict_class"] == "warning"
+    assert context["verdict"].startswith("本版本有 1 项一票否决事项（不可说明或豁免）")

@@ -311,3 +311,13 @@ def test_every_rule_family_has_a_chinese_name():
     from expectations.rules import default_rules
 
     assert {spec.family for spec in default_rules()} <= set(RULE_FAMILY_ZH)
+
+
+def test_a_province_with_no_one_scored_still_gets_a_readable_report(province, catalogue):
+    empty = ProvinceYear(**{**province.__dict__, "scores": [], "indicators": [], "points": [],
+                            "timeliness": province.timeliness.iloc[0:0], "findings": province.findings.iloc[0:0],
+                            "registry": province.registry.iloc[0:0]})
+    context = province_context(empty, catalogue)
+    assert context["ranking"] == [] and context["total_median"] == "—"
+    html = render_html("province.html.j2", context)
+    assert "无参评联合体。" in html and "暂无评分" in html and "未发现数据质量问题。" in html
