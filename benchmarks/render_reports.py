@@ -152,8 +152,8 @@ def main() -> None:
     log.info("  provincial report of %d consortia: %.2f s, %d pages", args.consortia, province_seconds,
              province_pages)
     log.info("  one process: %.1f pages/s (%.3f s per page)", 1 / per_page, per_page)
-    log.info("  process pool (%d PDFs, %d pages): %.1f s wall, %.1f pages/s", len(batch), pool_pages, pool_wall,
-             pool_pages / pool_wall)
+    log.info("  process pool (%d PDFs, %d pages): %.1f s wall, %.1f pages/s, %.2f s per report", len(batch),
+             pool_pages, pool_wall, pool_pages / pool_wall, pool_wall / len(batch))
     log.info("  peak memory (this process): %.0f MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
