@@ -105,7 +105,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     log.setLevel(logging.INFO)
 
-    from chanjiao.pdf import PdfJob, harfbuzz_subset_available, render_batch, render_pdf
+    from chanjiao.render import PdfJob, harfbuzz_subset_available, render_batch, render_pdf
 
     with tempfile.TemporaryDirectory(prefix="render-bench-") as tmp:
         out = Path(tmp)

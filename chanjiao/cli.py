@@ -114,7 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not settings.inbox_dir.is_dir():
         raise ConfigurationError(f"inbox folder {settings.inbox_dir} does not exist")
     if args.pdf:
-        from chanjiao.pdf import require_cjk_font, warn_if_slow_subsetting
+        from chanjiao.render import require_cjk_font, warn_if_slow_subsetting
 
         require_cjk_font()           # no Chinese font, no PDFs: say so before any work is done
         warn_if_slow_subsetting()

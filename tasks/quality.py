@@ -16,7 +16,7 @@ from chanjiao import quality as q
 from chanjiao.catalogue import load_catalogue
 from chanjiao.exports import findings_csv
 from chanjiao.fileio import write_atomic
-from chanjiao.pdf import PdfJob
+from chanjiao.render import PdfJob
 from chanjiao.receipts import receipt_context, receipt_name
 from chanjiao.reference import ReferenceData
 from chanjiao.render import render_html

@@ -13,7 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from chanjiao.catalogue import load_catalogue
-from chanjiao.pdf import Attachment, PdfJob, render_batch
+from chanjiao.render import Attachment, PdfJob, render_batch
 from chanjiao.reference import ReferenceData
 from chanjiao.render import render_html
 from chanjiao.reports import (ProvinceYear, consortium_attachment, consortium_context, province_attachments,

@@ -1,4 +1,4 @@
-"""chanjiao.pdf: archival PDF/A-3b with Chinese text, metadata and attachments; nothing fetched from outside
+"""chanjiao.render: archival PDF/A-3b with Chinese text, metadata and attachments; nothing fetched from outside
 report_templates/; a missing CJK font stops the run before any file is written; batches in worker processes."""
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from chanjiao import pdf
+from chanjiao import render
 from chanjiao.errors import ConfigurationError
-from chanjiao.pdf import (Attachment, PdfJob, ReportError, TemplateAssetFetcher, font_configuration,
+from chanjiao.render import (Attachment, PdfJob, ReportError, TemplateAssetFetcher, font_configuration,
                           harfbuzz_subset_available, render_batch, render_pdf, require_cjk_font)
 from chanjiao.render import TEMPLATES_DIR
 
@@ -179,7 +179,7 @@ def spy_fetchers(monkeypatch):
             super().__init__(*args, **kwargs)
             created.append(self)
 
-    monkeypatch.setattr(pdf, "TemplateAssetFetcher", Spy)
+    monkeypatch.setattr(render, "TemplateAssetFetcher", Spy)
     return created
 
 
@@ -288,7 +288,7 @@ def test_missing_cjk_font_is_a_configuration_error_and_writes_nothing(tmp_path):
     script = textwrap.dedent(f"""
         from pathlib import Path
         from chanjiao.errors import ConfigurationError
-        from chanjiao.pdf import PdfJob, render_pdf, require_cjk_font
+        from chanjiao.render import PdfJob, render_pdf, require_cjk_font
         try:
             require_cjk_font()
         except ConfigurationError as exc:
