@@ -1,15 +1,18 @@
-"""Charts for the PDF reports: inline ``<svg>`` that WeasyPrint draws as vector graphics.
+"""Charts for the PDF reports: the geometry of inline ``<svg>`` that WeasyPrint draws as vector graphics.
 
-Every function here is pure: plain numbers, dates and labels go in, one complete ``<svg>`` element comes out
-as :class:`markupsafe.Markup`, ready to drop into a Jinja2 template (``{{ chart }}``). Nothing is read or
-written, nothing random: the same input gives the same bytes.
+Every function here is pure: plain numbers, dates and labels go in, a :class:`Chart` comes out — its size and
+its shapes (rects, lines, circles, polygons, texts), every coordinate computed here. The drawing itself is a
+template, ``report_templates/partials/chart.svg.j2`` (``{% with chart = … %}{% include … %}``): charts are
+data in the report context like every other figure. Nothing is read or written, nothing random: the same
+input gives the same chart.
 
 Layout: every chart is 680 user units wide (``viewBox``) and printed 170 mm wide, so 4 units = 1 mm and
 the smallest text (12 units) prints at 8.5 pt. Text is Chinese, in Noto Sans CJK SC.
 
 Safety: every piece of text (indicator and milestone labels, grade names — anything that may come from a
-framework or a submission) passes through :func:`markupsafe.escape` after characters XML cannot hold are
-dropped; a label such as ``<img src=x>`` or ``]]>`` is drawn as text, never parsed as markup. A label too
+framework or a submission) is data: characters XML cannot hold are dropped here, and the template's
+autoescaping writes the rest as text; a label such as ``<img src=x>`` or ``]]>`` is drawn as text, never
+parsed as markup. A label too
 long for its column is shortened with "…" and given whole in a ``<title>`` (a tooltip; not printed).
 
 Print: colours come from a restrained palette and never carry meaning alone — grades are written next to
@@ -27,13 +30,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 
-from markupsafe import Markup, escape
-
 from chanjiao.formatting import fmt_number, fmt_score, round_half_up
 
 __all__ = [
     "FONT_FAMILY", "MILESTONE_STATUSES", "TIMELINESS_STATUSES",
-    "IndicatorBar", "MilestoneMark", "TimelinessBar", "TrendPoint",
+    "Chart", "Shape", "IndicatorBar", "MilestoneMark", "TimelinessBar", "TrendPoint",
     "distribution_chart", "grade_colour", "grade_colours", "indicator_chart", "milestone_chart",
     "timeliness_chart", "trend_chart",
 ]
@@ -161,7 +162,7 @@ def _grade_bands(grades: Sequence[tuple[float, str]]) -> list[tuple[float, float
 
 # --- indicator chart -------------------------------------------------------------------------------------------
 
-def indicator_chart(rows: Sequence[IndicatorBar]) -> Markup:
+def indicator_chart(rows: Sequence[IndicatorBar]) -> Chart:
     """Horizontal bars, one per indicator: the score as a share of the indicator's maximum (0–100 %), the
     provincial median as a black diamond on the same scale, "I1 基本情况" on the left and "8.5 / 10" on the
     right. Deduction indicators are lines of text under the bars: "扣分 -10.0（中位数 0.0）"."""
@@ -250,7 +251,7 @@ def _fmt_deduction(value: float | None) -> str:
 
 # --- trend chart -----------------------------------------------------------------------------------------------
 
-def trend_chart(points: Sequence[TrendPoint], grades: Sequence[tuple[float, str]]) -> Markup:
+def trend_chart(points: Sequence[TrendPoint], grades: Sequence[tuple[float, str]]) -> Chart:
     """Totals across years as a line with markers (the provincial median per year dashed), on a 0–100 axis
     with the grade bands tinted and named on the right. A year without a total is a gap marked "未评分"."""
     points = sorted(points, key=lambda p: p.year)
@@ -343,7 +344,7 @@ def trend_chart(points: Sequence[TrendPoint], grades: Sequence[tuple[float, str]
 # --- distribution chart ----------------------------------------------------------------------------------------
 
 def distribution_chart(totals: Sequence[float], grades: Sequence[tuple[float, str]],
-                       highlight: float | None = None) -> Markup:
+                       highlight: float | None = None) -> Chart:
     """The province's totals as a histogram of 10-point bins (0–10, …, 90–100; 100 goes in the last bin), the
     count over each bar, grade boundaries as dashed lines with the grades named on top; ``highlight`` marks
     one consortium's total ("本联合体"). Totals are binned as rounded for grades (half up, one decimal)."""
@@ -437,7 +438,7 @@ def _nice_step(peak: int) -> int:
 
 # --- timeliness chart ------------------------------------------------------------------------------------------
 
-def timeliness_chart(rows: Sequence[TimelinessBar]) -> Markup:
+def timeliness_chart(rows: Sequence[TimelinessBar]) -> Chart:
     """100 % stacked horizontal bars, one per kind of document, segments in the order of
     :data:`TIMELINESS_STATUSES`, each count written in its segment when it fits; underneath, a legend that is
     also the table of every count (so a segment too narrow for its number loses nothing)."""
@@ -504,7 +505,7 @@ def timeliness_chart(rows: Sequence[TimelinessBar]) -> Markup:
 
 # --- milestone chart -------------------------------------------------------------------------------------------
 
-def milestone_chart(rows: Sequence[MilestoneMark], year: int, first_year: int | None = None) -> Markup:
+def milestone_chart(rows: Sequence[MilestoneMark], year: int, first_year: int | None = None) -> Chart:
     """One row per milestone on a 1 January (of ``first_year``, default ``year``) – 31 December (of ``year``)
     axis: the due date a hollow ring, the completion date a dot coloured by status (joined by a line), the
     status written on the right. A date outside the axis sits at the edge with an arrow. Milestones fall due
@@ -621,15 +622,15 @@ def _fmt(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _attrs(attributes: Mapping[str, object]) -> str:
+def _attrs(attributes: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
+    """SVG attributes as (name, text) pairs: ``cls`` → ``class``, ``font_size`` → ``font-size``, None left out."""
     out = []
     for key, value in attributes.items():
         if value is None:
             continue
         name = "class" if key == "cls" else key.replace("_", "-")
-        text = _fmt(value) if isinstance(value, float) else _clean(value)
-        out.append(f' {name}="{escape(text)}"')
-    return "".join(out)
+        out.append((name, _fmt(value) if isinstance(value, float) else _clean(value)))
+    return tuple(out)
 
 
 def _text_width(text: str, size: float) -> float:
@@ -735,17 +736,38 @@ def _hatch(x: float, y: float, width: float, height: float, direction: str, spac
     return "".join(parts)
 
 
+@dataclass(frozen=True)
+class Shape:
+    """One SVG element: its tag (ours, never data), attributes, text and, for a group, its children."""
+
+    tag: str
+    attrs: tuple[tuple[str, str], ...] = ()
+    text: str | None = None
+    children: tuple["Shape", ...] = ()
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart ready to draw: ``report_templates/partials/chart.svg.j2`` turns it into one ``<svg>``."""
+
+    label: str                       # aria-label: what the chart shows
+    width: int                       # user units (viewBox)
+    height: int
+    width_mm: str                    # printed size
+    height_mm: str
+    font_family: str
+    font_size: str
+    shapes: tuple[Shape, ...]
+
+
 class _Svg:
-    """Collects elements; every attribute value and every text is escaped on the way in."""
+    """Collects shapes; texts and attribute values are cleaned of what XML cannot hold on the way in."""
 
     def __init__(self) -> None:
-        self.parts: list[str] = []
+        self.parts: list[Shape] = []
 
     def element(self, tag: str, text: str | None = None, **attributes: object) -> None:
-        if text is None:
-            self.parts.append(f"<{tag}{_attrs(attributes)}/>")
-        else:
-            self.parts.append(f"<{tag}{_attrs(attributes)}>{escape(_clean(text))}</{tag}>")
+        self.parts.append(Shape(tag, _attrs(attributes), None if text is None else _clean(text)))
 
     def rect(self, x: float, y: float, width: float, height: float, **attributes: object) -> None:
         self.element("rect", x=float(x), y=float(y), width=float(max(width, 0.0)), height=float(max(height, 0.0)),
@@ -781,10 +803,11 @@ class _Svg:
         if shown == whole:
             self.text(x, y, whole, size=size, **attributes)
         else:
-            self.parts.append("<g>")
+            outer, self.parts = self.parts, []
             self.element("title", whole)
             self.text(x, y, shown, size=size, **attributes)
-            self.parts.append("</g>")
+            outer.append(Shape("g", children=tuple(self.parts)))
+            self.parts = outer
 
     def swatch(self, status: str, x: float, y: float, width: float, height: float, **attributes: object) -> None:
         """A rectangle in a timeliness status's colour, hatched for the statuses that are hatched."""
@@ -793,9 +816,8 @@ class _Svg:
         if direction and width > 0.5:
             self.element("path", d=_hatch(x, y, width, height, direction), stroke=ink, stroke_width=1.1, fill="none")
 
-    def render(self, height: float, label: str) -> Markup:
+    def render(self, height: float, label: str) -> Chart:
         height = math.ceil(height)
-        head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" '
-                f'width="{PRINT_WIDTH_MM}mm" height="{_fmt(height * PRINT_WIDTH_MM / WIDTH)}mm" role="img"'
-                f'{_attrs({"aria_label": label, "font_family": FONT_FAMILY, "font_size": SMALL})}>')
-        return Markup(head + "".join(self.parts) + "</svg>")
+        return Chart(label=_clean(label), width=WIDTH, height=height, width_mm=_fmt(float(PRINT_WIDTH_MM)),
+                     height_mm=_fmt(height * PRINT_WIDTH_MM / WIDTH), font_family=FONT_FAMILY,
+                     font_size=_fmt(float(SMALL)), shapes=tuple(self.parts))

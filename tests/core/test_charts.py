@@ -1,4 +1,4 @@
-"""The report charts: well-formed SVG, geometry that matches the numbers, escaped text, and WeasyPrint
+"""The report charts, drawn through report_templates/partials/chart.svg.j2: well-formed SVG, geometry that matches the numbers, escaped text, and WeasyPrint
 drawing them as vectors with a CJK font."""
 
 from __future__ import annotations
@@ -8,20 +8,25 @@ from datetime import date, datetime
 from fractions import Fraction
 
 import pytest
-from markupsafe import Markup
 
-from chanjiao.charts import (MILESTONE_STATUSES, TIMELINESS_STATUSES, IndicatorBar, MilestoneMark, TimelinessBar,
+from chanjiao.charts import (MILESTONE_STATUSES, TIMELINESS_STATUSES, Chart, IndicatorBar, MilestoneMark, TimelinessBar,
                              TrendPoint, distribution_chart, grade_colour, grade_colours, indicator_chart,
                              milestone_chart, timeliness_chart, trend_chart)
+from chanjiao.render import render_html
 
 SVG = "{http://www.w3.org/2000/svg}"
 GRADES = [(85, "优秀"), (75, "良好"), (60, "合格"), (0, "不合格")]
 HOSTILE = '<img src="file:///etc/passwd"> & ]]>'
 
 
-def parse(markup: Markup) -> ET.Element:
-    assert isinstance(markup, Markup)
-    return ET.fromstring(str(markup))
+def draw(chart: Chart) -> str:
+    """The chart as the reports draw it: through report_templates/partials/chart.svg.j2."""
+    assert isinstance(chart, Chart)
+    return render_html("partials/chart.svg.j2", {"chart": chart})
+
+
+def parse(chart: Chart) -> ET.Element:
+    return ET.fromstring(draw(chart))
 
 
 def elements(root: ET.Element, tag: str, cls: str | None = None) -> list[ET.Element]:
@@ -60,7 +65,7 @@ def sample_milestones() -> list[MilestoneMark]:
             MilestoneMark("年度总结", date(2026, 1, 15), None, "未到期")]
 
 
-def all_charts() -> dict[str, Markup]:
+def all_charts() -> dict[str, Chart]:
     return {
         "indicator": indicator_chart(sample_indicators()),
         "trend": trend_chart(sample_trend(), GRADES),
@@ -83,7 +88,7 @@ def test_each_chart_is_one_svg_document_with_its_chinese_labels(name, words):
     markup = all_charts()[name]
     root = parse(markup)
     assert root.tag == SVG + "svg"
-    assert str(markup).startswith("<svg ") and str(markup).endswith("</svg>")
+    assert draw(markup).startswith("<svg ") and draw(markup).endswith("</svg>")
     assert root.get("width") == "170mm" and root.get("role") == "img" and root.get("aria-label")
     _, _, width, height = (float(v) for v in root.get("viewBox").split())
     assert width == 680 and float(root.get("height").removesuffix("mm")) == pytest.approx(height / 4, abs=0.01)
@@ -324,7 +329,7 @@ def test_hostile_text_is_escaped_everywhere():
         assert not [e for e in root.iter() if e.tag.rsplit("}", 1)[-1].lower() in ("img", "image", "script")]
         shown = " ".join(texts(root))
         assert HOSTILE in shown                      # whole, in a text or (shortened on the page) in its title
-        assert "<img" not in str(markup) and "]]>" not in str(markup)
+        assert "<img" not in draw(markup) and "]]>" not in draw(markup)
 
 
 def test_characters_xml_cannot_hold_are_dropped_not_fatal():
@@ -392,7 +397,7 @@ def test_same_input_same_bytes():
     reordered = timeliness_chart([TimelinessBar("年度工作计划", {"未经地市审核": 6, "未报送": 1, "逾期": 8, "按时": 45}),
                                   sample_timeliness()[1]])
     assert reordered == first["timeliness"]
-    assert "id=" not in "".join(first.values())
+    assert "id=" not in "".join(draw(c) for c in first.values())
 
 
 # --- WeasyPrint -------------------------------------------------------------------------------------------------
@@ -404,7 +409,7 @@ def test_weasyprint_draws_the_charts_as_vectors_with_cjk_text(tmp_path):
             "@page { size: A4; margin: 20mm } body { font-family: 'Noto Sans CJK SC'; font-size: 10pt }"
             "figure { margin: 0 0 4mm; break-inside: avoid } figure svg { display: block; width: 100%; height: auto }"
             "</style></head><body>"
-            + "".join(f"<figure>{chart}</figure>" for chart in all_charts().values()) + "</body></html>")
+            + "".join(f"<figure>{draw(chart)}</figure>" for chart in all_charts().values()) + "</body></html>")
     pdf = tmp_path / "charts.pdf"
     pdf.write_bytes(weasyprint.HTML(string=page).write_pdf())
     with pdfplumber.open(pdf) as document:
