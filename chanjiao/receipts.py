@@ -25,7 +25,8 @@ def receipt_name(version: dict) -> str:
     return f"{version['consortium_id']}-{version['kind']}-v{int(version['version'])}.html"
 
 
-def _plain(record: dict) -> dict:
+def plain_record(record: dict) -> dict:
+    """A frame row with its missing cells (NaN, NaT) as None, so templates and tests see one kind of empty."""
     return {k: None if is_missing(v) else v for k, v in record.items()}
 
 
@@ -65,7 +66,7 @@ def receipt_context(version: dict, findings: pd.DataFrame, reference: ReferenceD
     due, extended = (due_date(registry, year, kind, reference.deadlines, reference.extensions)
                      if registry is not None else (None, False))
     submitted_on: date = version["submitted_on"]
-    rows = sorted((_plain(f) for f in findings.to_dict("records")), key=lambda f: _SEVERITY_ORDER[f["severity"]])
+    rows = sorted((plain_record(f) for f in findings.to_dict("records")), key=lambda f: _SEVERITY_ORDER[f["severity"]])
     counts = {s: sum(1 for f in rows if f["severity"] == s) for s in _SEVERITY_ORDER}
     open_warnings = sum(1 for f in rows if f["severity"] == "warning" and not f["veto"] and not f["explained"])
     vetoes = sum(1 for f in rows if f["veto"])

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 
 import pandas as pd
 
@@ -24,9 +25,17 @@ from chanjiao.frameworks import Framework
 from chanjiao.normalize import from_storage
 from chanjiao.privacy import mask_text, mask_value
 from chanjiao.quality import is_missing
-from chanjiao.receipts import SEVERITY_ZH, finding_status
+from chanjiao.receipts import SEVERITY_ZH, finding_status, plain_record
 from chanjiao.score_outputs import points_table, scores_table
-from chanjiao.scoring import EMPTY, NOTE_ZH, OK, UNUSABLE, carry_over_milestones, milestone_due_dates
+from chanjiao.scoring import (
+    EMPTY,
+    NOTE_ZH,
+    OK,
+    UNUSABLE,
+    carry_over_milestones,
+    milestone_due_dates,
+)
+from chanjiao.timeliness import status_counts
 
 SECTION_ZH = {"meta": "基本信息", "A_profile": "A 基本情况", "B_milestones": "B 建设进度（里程碑）",
               "C_education": "C 人才培养", "D_service": "D 服务产业", "E_enterprise": "E 企业情况",
@@ -100,6 +109,15 @@ class ProvinceYear:
     def grades(self) -> list[tuple[float, str]]:
         return [(float(minimum), grade) for minimum, grade in self.framework.grades]
 
+    @cached_property
+    def medians(self) -> dict[str, float | None]:
+        """Provincial medians per indicator, computed once for all the province's reports."""
+        return indicator_medians(self)
+
+    @cached_property
+    def total_median(self) -> float | None:
+        return _total_median(self.scores)
+
 
 # --- small formatting helpers ---------------------------------------------------------------------------------
 
@@ -141,6 +159,11 @@ def indicator_medians(data: ProvinceYear) -> dict[str, float | None]:
     return medians
 
 
+def _or_dash(text: str) -> str:
+    """A figure, or "—" where there is none (fmt_score gives "" for no value)."""
+    return text or "—"
+
+
 def _total_median(scores: list[dict]) -> float | None:
     return _median([row["total"] for row in scores if not row["note"]])
 
@@ -163,7 +186,7 @@ def _latest(data: ProvinceYear, consortium_id: str, year: int, kind: str) -> dic
 
 def _indicator_section(data: ProvinceYear, consortium_id: str, catalogue: Catalogue) -> dict:
     framework = data.framework
-    medians = indicator_medians(data)
+    medians = data.medians
     mine = {row["indicator"]: row for row in data.indicators if row["consortium_id"] == consortium_id}
     points = {row["point"]: row for row in data.points if row["consortium_id"] == consortium_id}
     rows, bars = [], []
@@ -175,7 +198,7 @@ def _indicator_section(data: ProvinceYear, consortium_id: str, catalogue: Catalo
             "code": indicator.code, "name": indicator.name_zh,
             "weight": "扣分项" if deduction else fmt_score(indicator.weight),
             "score": fmt_score(score, 2) if score is not None else "—",
-            "median": fmt_score(medians[indicator.code], 2) if medians[indicator.code] is not None else "—",
+            "median": _or_dash(fmt_score(medians[indicator.code], 2)),
             "no_data": bool(row and row["no_data"]), "deduction": deduction,
             "points": [{
                 "code": point.code, "name": point.name_zh,
@@ -202,7 +225,7 @@ def _trend_section(data: ProvinceYear, consortium_id: str) -> dict | None:
     if not series:
         return None
     current = next(row for row in data.scores if row["consortium_id"] == consortium_id)
-    series.append((data.year, current, _total_median(data.scores)))
+    series.append((data.year, current, data.total_median))
     points = [charts.TrendPoint(year=year, total=row["total"], grade=row["grade"], median=median)
               for year, row, median in series]
     return {"chart": charts.trend_chart(points, data.grades),
@@ -277,7 +300,7 @@ def finding_rows(findings: pd.DataFrame, catalogue: Catalogue) -> list[dict]:
                      key=lambda f: (f["kind"], _SEVERITY_ORDER[f["severity"]], catalogue.codes.index(f["field"])
                                     if f["field"] in catalogue else 999, f["rule"]))
     for f in records:
-        f = {k: None if is_missing(v) else v for k, v in f.items()}
+        f = plain_record(f)
         handled = ""
         if f.get("override_by"):
             handled = f"审核人员认可：{f['override_reason'] or ''}（{f['override_by']}）"
@@ -428,7 +451,7 @@ def consortium_context(data: ProvinceYear, consortium_id: str, catalogue: Catalo
             "note": NOTE_ZH.get(score["note"], score["note"]),
             "unmet": "、".join(catalogue.label(c) for c in score["plan_unmet"].split(";") if c),
             "pending": "、".join(catalogue.label(c) for c in score["plan_pending"].split(";") if c),
-            "median": fmt_score(_total_median(data.scores)) if _total_median(data.scores) is not None else "—",
+            "median": _or_dash(fmt_score(data.total_median)),
         },
         "indicators": indicators,
         "trend": trend,
@@ -502,13 +525,10 @@ def _timeliness_summary(data: ProvinceYear) -> dict:
     rows = []
     for kind in KINDS:
         mine = frame[frame["kind"] == kind]
-        filed = mine["version"].notna()
-        approved = mine["city_approved"].astype(bool)
-        counts = {"按时": int((mine["status"] == "on_time").sum()), "逾期": int((mine["status"] == "late").sum()),
-                  "未报送": int((mine["status"] == "missing").sum()),
-                  "未经地市审核": int((filed & ~approved).sum())}
-        waiting = int((mine["status"] == "not_yet_due").sum())
-        rows.append({"kind": KIND_ZH[kind], "expected": len(mine), **counts, "not_yet_due": waiting})
+        counts = status_counts(mine)          # the same figures as the run summary
+        rows.append({"kind": KIND_ZH[kind], "expected": len(mine), "按时": counts["on_time"], "逾期": counts["late"],
+                     "未报送": counts["missing"], "未经地市审核": counts["not_city_approved"],
+                     "not_yet_due": counts["not_yet_due"]})
     problems = []
     for row in frame.sort_values(["consortium_id", "kind"]).to_dict("records"):
         approved = bool(row["city_approved"]) or is_missing(row["version"])
@@ -574,7 +594,7 @@ def province_context(data: ProvinceYear, catalogue: Catalogue) -> dict:
     """Everything the province's report shows, ready to print."""
     framework = data.framework
     ordered = sorted(data.scores, key=lambda r: (r["rank"], r["consortium_id"]))
-    medians = indicator_medians(data)
+    medians = data.medians
     by_indicator: dict[str, dict[str, float]] = {}
     for row in data.indicators:
         by_indicator.setdefault(row["consortium_id"], {})[row["indicator"]] = row["score"]
@@ -607,9 +627,9 @@ def province_context(data: ProvinceYear, catalogue: Catalogue) -> dict:
             "indicators": [fmt_score(by_indicator[r["consortium_id"]][i.code], 1)
                            if i.code in by_indicator.get(r["consortium_id"], {}) else "—" for i in framework.indicators],
         } for r in ordered],
-        "medians": [fmt_score(medians[i.code], 1) if medians[i.code] is not None else "—"
+        "medians": [_or_dash(fmt_score(medians[i.code], 1))
                     for i in framework.indicators],
-        "total_median": fmt_score(_total_median(data.scores)) if _total_median(data.scores) is not None else "—",
+        "total_median": _or_dash(fmt_score(data.total_median)),
         "grades": grade_counts,
         "distribution": charts.distribution_chart([r["total"] for r in ordered if not r["note"]], data.grades),
         "timeliness": _timeliness_summary(data),

@@ -3,7 +3,10 @@ templates render it escaped and masked."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from dataclasses import replace
 from datetime import date, datetime, timezone
 
 import pandas as pd
@@ -11,7 +14,6 @@ import pytest
 
 from builders import REGISTRY_CSV
 from chanjiao.catalogue import data_text
-from chanjiao.exports import findings_csv, table_csv
 from chanjiao.frameworks import load_frameworks
 from chanjiao.ingest import FieldValue
 from chanjiao.reference import parse_milestones, parse_provinces, parse_registry
@@ -19,7 +21,6 @@ from chanjiao.render import render_html
 from chanjiao.reports import (ProvinceYear, alignment_rows, appendix, consortium_attachment, consortium_context,
                               finding_rows, indicator_medians, milestone_first_year, milestone_rows, paired,
                               province_attachments, province_context, table_of_contents, timeliness_bars)
-from chanjiao.score_outputs import points_table, scores_table
 from chanjiao.scoring import CELL_COLUMNS
 from chanjiao.timeliness import TIMELINESS_COLUMNS
 
@@ -167,7 +168,7 @@ def test_milestones_against_due_dates(province, catalogue):
     assert rows["ms_talent_plan"]["status"] == "未完成" and rows["ms_talent_plan"]["done_text"] == "—"
     # A consortium recognised in 2025 whose milestones fall due at the end of its first year: not yet due in a
     # 2024 report would be impossible, so check a due date after the report year directly.
-    later = milestone_rows(ProvinceYear(**{**province.__dict__, "year": 2024}), "SX-2025-01", catalogue)
+    later = milestone_rows(replace(province, year=2024), "SX-2025-01", catalogue)
     assert {r["status"] for r in later} == {"未到期"}
     assert milestone_first_year(list(rows.values()), 2025) == 2024
 
@@ -220,11 +221,26 @@ def test_attachment_holds_exactly_the_consortiums_rows(province):
     assert document["framework"] == {"id": HUNAN.id, "version": HUNAN.version, "digest": HUNAN.digest}
 
 
-def test_province_attachments_are_the_exports(province):
+def _csv_rows(content: bytes) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def test_province_attachments_hold_the_provinces_tables(province):
+    """Written out here by hand, not re-derived with the exporters (the end-to-end test checks the bytes
+    equal the exported files)."""
     files = {name: content for name, content, _ in province_attachments(province)}
-    assert files["scores.csv"] == table_csv(scores_table(HUNAN, province.scores, province.indicators))
-    assert files["points.csv"] == table_csv(points_table(HUNAN, province.points))
-    assert files["findings.csv"] == findings_csv(province.findings)
+    assert list(files) == ["scores.csv", "points.csv", "findings.csv"]
+    scores = _csv_rows(files["scores.csv"])
+    assert [(r["consortium_id"], r["total"], r["grade"], r["rank"]) for r in scores] == [
+        ("SX-2024-01", "82.6", "良好", "1"), ("SX-2024-02", "61.0", "合格", "2"), ("SX-2025-01", "0.0", "不合格", "3")]
+    assert (scores[0]["I1"], scores[1]["I7"], scores[1]["adjustment"], scores[2]["note"]) == (
+        "10.00", "-10.00", "true", "no summary")
+    assert _csv_rows(files["points.csv"]) == [{"consortium_id": "SX-2024-01", "indicator": "I1", "point": "1.1",
+                                               "score": "100.00", "no_data": "false"}]
+    findings = _csv_rows(files["findings.csv"])
+    assert [(f["field"], f["severity"], f["explanation"], f["override_by"]) for f in findings] == [
+        ("co_majors", "fatal", "", ""), ("apprentices", "warning", "新开设学徒制班", ""),
+        ("patents", "warning", "", "审核员甲")]
 
 
 def test_alignment_prefers_the_submitted_industries_and_flags_those_outside_the_city_layout(province):
@@ -234,8 +250,8 @@ def test_alignment_prefers_the_submitted_industries_and_flags_those_outside_the_
     registry = REGISTRY[REGISTRY.index == "HN-2024-01"]        # 株洲市, registry says C1
     versions = pd.DataFrame([_version(9, "HN-2024-01", 2025, "summary")])
     values = {9: {"industry_codes": FieldValue("industry_codes", "B2;A1", "B2;A1")}}
-    data = ProvinceYear(**{**province.__dict__, "province_code": "43", "registry": registry, "layout": layout,
-                           "versions": versions, "values": values})
+    data = replace(province, province_code="43", registry=registry, layout=layout,
+                           versions=versions, values=values)
     (row,) = alignment_rows(data)
     assert row["source"] == "报送数据"
     assert [(i["code"], i["in_layout"], i["level"]) for i in row["industries"]] == [("B2", True, "核心"),
@@ -279,7 +295,7 @@ def test_province_report_lists_adjustment_no_summary_and_timeliness(province, ca
 def test_milestones_without_a_summary_this_year_keep_what_earlier_summaries_said(province, catalogue):
     cells = pd.concat([province.cells[province.cells["year"] == 2024],
                        _cells([("SX-2024-01", 2024, 1, "ms_charter", date(2026, 3, 1), "ok", "")])])
-    data = ProvinceYear(**{**province.__dict__, "cells": cells})
+    data = replace(province, cells=cells)
     rows = {r["code"]: r for r in milestone_rows(data, "SX-2024-01", catalogue)}
     assert (rows["ms_council"]["status"], rows["ms_council"]["carried"]) == ("按期完成", "（沿用 2024 年总结）")
     # A date after the report year is scored as not achieved (chanjiao.scoring.milestone_score): not "late".
@@ -288,11 +304,11 @@ def test_milestones_without_a_summary_this_year_keep_what_earlier_summaries_said
 
 
 def test_a_milestone_not_due_on_the_as_of_date_is_not_yet_due(province, catalogue):
-    data = ProvinceYear(**{**province.__dict__, "year": 2024, "as_of": date(2024, 7, 1), "cells": _cells([])})
+    data = replace(province, year=2024, as_of=date(2024, 7, 1), cells=_cells([]))
     rows = {r["code"]: r["status"] for r in milestone_rows(data, "SX-2024-01", catalogue)}
     assert rows["ms_council"] == "未到期"            # due 2024-07-31
     assert rows["ms_talent_plan"] == "未到期"
-    late = ProvinceYear(**{**data.__dict__, "as_of": date(2024, 8, 15)})
+    late = replace(data, as_of=date(2024, 8, 15))
     assert {r["code"]: r["status"] for r in milestone_rows(late, "SX-2024-01", catalogue)}["ms_council"] == "未完成"
 
 
@@ -314,9 +330,9 @@ def test_every_rule_family_has_a_chinese_name():
 
 
 def test_a_province_with_no_one_scored_still_gets_a_readable_report(province, catalogue):
-    empty = ProvinceYear(**{**province.__dict__, "scores": [], "indicators": [], "points": [],
-                            "timeliness": province.timeliness.iloc[0:0], "findings": province.findings.iloc[0:0],
-                            "registry": province.registry.iloc[0:0]})
+    empty = replace(province, scores=[], indicators=[], points=[],
+                            timeliness=province.timeliness.iloc[0:0], findings=province.findings.iloc[0:0],
+                            registry=province.registry.iloc[0:0])
     context = province_context(empty, catalogue)
     assert context["ranking"] == [] and context["total_median"] == "—"
     html = render_html("province.html.j2", context)
