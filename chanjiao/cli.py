@@ -105,11 +105,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings().with_overrides(inbox_dir=args.inbox, registry_file=args.registry,
                                          extensions_file=args.extensions, warehouse_dir=args.warehouse,
                                          database_url=args.database_url)
+    if args.no_wait:
+        os.environ["CHANJIAO_LOCK_WAIT_SECONDS"] = "0"   # read by the flow's own Settings()
     from chanjiao.reference import load_reference
 
     # Fail fast, before a Prefect server is started, on the mistakes an operator makes most.
     reference = load_reference(settings.registry_file, settings.extensions_path, settings.frameworks_dir)
-    reference.select_provinces(args.year, args.province)
+    reference.select_provinces(args.year or date.today().year, args.province)   # unknown codes: say so now
+    if args.dask_address:
+        args.task_runner = "dask"
     _open_warehouse(args).close()  # migrates, and says plainly when the database cannot be reached
     if not settings.inbox_dir.is_dir():
         raise ConfigurationError(f"inbox folder {settings.inbox_dir} does not exist")
@@ -121,13 +125,35 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from flows.annual_compliance import annual_compliance
 
-    log.info("annual-compliance %d: inbox %s, warehouse %s", args.year, settings.inbox_dir, settings.url)
-    with prefect_api(settings.warehouse_dir):
+    log.info("annual-compliance %s: inbox %s, warehouse %s", args.year or "current year", settings.inbox_dir,
+             settings.url)
+    with prefect_api(settings.warehouse_dir), _progress_display(args.progress):
         result = annual_compliance(
-            year=args.year, provinces=args.province or None, as_of=args.as_of,
+            year=args.year, provinces=args.province or None, as_of=args.as_of, force=args.force,
             inbox_dir=str(settings.inbox_dir), registry_file=str(settings.registry_file),
             extensions_file=str(settings.extensions_path) if settings.extensions_path else None,
-            warehouse_dir=str(settings.warehouse_dir), database_url=settings.database_url, pdf=args.pdf)
+            warehouse_dir=str(settings.warehouse_dir), database_url=settings.database_url, pdf=args.pdf,
+            task_runner=args.task_runner, dask_address=args.dask_address)
+    for one in result.get("years", [result]):
+        _print_year(one, settings, reference)
+    return 0
+
+
+@contextlib.contextmanager
+def _progress_display(choice: str | None):
+    """The terminal progress display (files ingested, reports rendered, time left) on stderr: on a terminal
+    by default, or as asked (``--progress`` / ``--no-progress``)."""
+    wanted = sys.stderr.isatty() if choice is None else choice == "on"
+    if not wanted:
+        yield
+        return
+    from chanjiao import progress
+
+    with progress.TerminalDisplay() as display, progress.listening(display):
+        yield
+
+
+def _print_year(result: dict, settings, reference) -> None:
     _say(f"annual-compliance {result['year']} (as of {result['as_of']})")
     extensions = settings.extensions_path
     _say(f"  registry: {settings.registry_file} ({len(reference.registry)} consortia); deadline extensions: "
@@ -156,12 +182,16 @@ def cmd_run(args: argparse.Namespace) -> int:
              + (f"; no summary: {', '.join(summary['no_summary'])}" if summary["no_summary"] else ""))
     pdfs = result.get("pdfs")
     if pdfs:
-        _say(f"  PDF reports: {pdfs['reports']} reports and {pdfs['receipts']} receipts (PDF/A-3b, {pdfs['pages']} "
-             f"pages, {pdfs['seconds']} s of render time)")
+        _say(f"  PDF reports: {pdfs['reports']} reports and {pdfs['receipts']} receipts written (PDF/A-3b, "
+             f"{pdfs['pages']} pages, {pdfs['seconds']} s of render time); {pdfs['skipped']} unchanged, skipped")
+        if pdfs["revised"]:
+            _say(f"    revised after publication (修订版): {', '.join(pdfs['revised'])}")
+    timings = result.get("timings") or {}
+    if timings:
+        _say("  timings: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in timings.items()))
     _say("  outputs:")
     for path in result["outputs"]:
         _say(f"    {path}")
-    return 0
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -340,7 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--database-url", help="SQLAlchemy URL (default: SQLite in the warehouse folder)")
 
     run = commands.add_parser("run", help="ingest the inbox and process one year")
-    run.add_argument("--year", type=_year, required=True)
+    run.add_argument("--year", type=_year,
+                     help="the year to process (default: the current year, and the previous one until 01-31)")
     run.add_argument("--province", action="append", metavar="CODE",
                      help="province code (GB/T 2260), repeatable; default all provinces")
     run.add_argument("--inbox", type=Path, help="inbox folder holding <year>/ subfolders")
@@ -349,6 +380,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", type=_date, help="judge deadlines as of this date (default: today, Beijing)")
     run.add_argument("--no-pdf", dest="pdf", action="store_false",
                      help="data only: skip the PDF reports and the receipts' PDFs")
+    run.add_argument("--force", action="store_true",
+                     help="render every report again, even those whose inputs did not change")
+    run.add_argument("--task-runner", choices=("process", "dask"), default="process",
+                     help="render PDFs in a local process pool (default) or on a Dask cluster")
+    run.add_argument("--dask-address", metavar="ADDRESS",
+                     help="scheduler of an existing Dask cluster (tcp://host:8786); default: a local cluster")
+    run.add_argument("--no-wait", action="store_true",
+                     help="if another run holds the province, stop at once instead of waiting for it")
+    run.add_argument("--progress", dest="progress", action="store_const", const="on",
+                     help="show the progress display (default: when stderr is a terminal)")
+    run.add_argument("--no-progress", dest="progress", action="store_const", const="off")
     run.add_argument("-v", "--verbose", action="store_true", help="show Prefect's run logs")
     storage_options(run)
     run.set_defaults(handler=cmd_run)

@@ -55,6 +55,10 @@ class ConfigurationError(ChanjiaoError):
     """Settings or the machine are not as the pipeline needs (paths, fonts, database URL)."""
 
 
+class RunLocked(ChanjiaoError):
+    """Another run holds the lock on the same province (or the inbox): runs never interleave."""
+
+
 def user_message(exc: BaseException) -> str:
     """One line for a person: our own errors say where and why, anything else says what it was."""
     if isinstance(exc, ChanjiaoError):

@@ -10,6 +10,7 @@ by a reviewer override, and the fields a fatal finding makes unusable for scorin
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -475,3 +476,23 @@ def severity_counts(findings: pd.DataFrame) -> pd.DataFrame:
     table["explained"] = table["explained"].astype(int)
     return table.sort_values(["severity", "rule"], key=lambda s: s.map(order) if s.name == "severity" else s,
                              kind="stable").reset_index(drop=True)
+
+
+def validation_digests(versions: pd.DataFrame, registry: pd.DataFrame, layout: pd.DataFrame,
+                       last_summaries: pd.DataFrame, rules: str) -> dict[int, str]:
+    """Per version, a digest of everything its validation reads: the file (sha256), its consortium's registry
+    row, the province's industry layout, the consortium's latest summary of the year before (year-over-year
+    rules) and the rules' version. The same digest as stored means the stored findings stand, so a run with
+    nothing new validates nothing."""
+    layout_digest = hashlib.sha256(layout.sort_values(list(layout.columns)).to_csv(index=False).encode()).hexdigest() \
+        if len(layout) else ""
+    previous = {row.consortium_id: f"{row.version_id}:{row.sha256}" for row in last_summaries.itertuples()} \
+        if len(last_summaries) else {}
+    digests = {}
+    for row in versions.itertuples():
+        entry = registry.loc[row.consortium_id].to_dict() if row.consortium_id in registry.index else {}
+        text = "\n".join([rules, row.sha256, str(row.year), row.kind, layout_digest,
+                          previous.get(row.consortium_id, ""),
+                          repr(sorted((str(k), str(v)) for k, v in entry.items()))])
+        digests[int(row.version_id)] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return digests

@@ -35,7 +35,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -56,7 +56,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from chanjiao import __version__
 from chanjiao.errors import ChanjiaoError, ConfigurationError
-from chanjiao.fileio import write_atomic
+from chanjiao.fileio import link_atomic, write_atomic
 
 
 logger = logging.getLogger(__name__)
@@ -339,10 +339,12 @@ class PdfJob:
     lang: str = "zh-CN"
     attachments: tuple[Attachment, ...] = ()
     keep_html: bool = True
+    copies: tuple[Path, ...] = ()   # further names for the written PDF (a published version's archive copy)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "target", Path(self.target))
         object.__setattr__(self, "attachments", tuple(self.attachments))
+        object.__setattr__(self, "copies", tuple(Path(p) for p in self.copies))
         if self.target.suffix.lower() != ".pdf":
             raise ReportError("a PDF target must end in .pdf", file=str(self.target))
         for name in ("title", "author", "lang"):
@@ -439,6 +441,8 @@ def render_pdf(job: PdfJob) -> RenderResult:
             pdf = document.write_pdf(finisher=_dedupe_associated_files,
                                      attachments=_weasy_attachments(job), **options)
         write_atomic(job.target, pdf)
+        for copy in job.copies:
+            link_atomic(job.target, copy)
         if job.keep_html:
             write_atomic(job.html_target, job.html.encode("utf-8"))
     except ChanjiaoError:
@@ -485,8 +489,11 @@ def _as_report_error(exc: BaseException, job: PdfJob) -> ReportError:
     return ReportError(f"PDF not written ({reason})", file=str(job.target))
 
 
-def render_batch(jobs: Iterable[PdfJob], workers: int | None = None) -> list[RenderResult]:
+def render_batch(jobs: Iterable[PdfJob], workers: int | None = None,
+                 on_result: Callable[[RenderResult], None] | None = None) -> list[RenderResult]:
     """Render ``jobs`` in parallel worker processes; results in job order.
+
+    ``on_result`` is called in this process as each PDF is written (in completion order): progress.
 
     ``workers=None`` uses every core this process may run on (never more than there are jobs);
     ``workers=1`` or a single job renders here, without a pool. The first failing job (in job
@@ -508,6 +515,8 @@ def render_batch(jobs: Iterable[PdfJob], workers: int | None = None) -> list[Ren
         for job in jobs:
             try:
                 results.append(render_pdf(job))
+                if on_result is not None:
+                    on_result(results[-1])
             except Exception as exc:
                 error = _as_report_error(exc, job)
                 if error is exc:
@@ -520,6 +529,10 @@ def render_batch(jobs: Iterable[PdfJob], workers: int | None = None) -> list[Ren
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_init_worker) as pool:
         futures: list[Future] = [pool.submit(render_pdf, job) for job in jobs]
+        if on_result is not None:
+            for future in futures:
+                future.add_done_callback(lambda done: not done.cancelled() and done.exception() is None
+                                         and on_result(done.result()))
         results = []
         for job, future in zip(jobs, futures):
             try:

@@ -63,7 +63,7 @@ CONSORTIUM_CHAPTERS = (("headline", "总体评价"), ("indicators", "指标得�
                        ("findings", "数据质量问题"), ("cases", "典型案例"))
 PROVINCE_CHAPTERS = (("ranking", "排名与等级"), ("distribution", "得分分布与指标中位数"), ("timeliness", "材料报送情况"),
                      ("quality", "数据质量"), ("adjustment", "连续两年未完成年度计划的联合体"),
-                     ("shortlist", "推荐国家级候选"), ("alignment", "产业布局契合度"))
+                     ("shortlist", "推荐国家级候选"), ("alignment", "产业布局契合度"), ("revisions", "报告修订记录"))
 
 
 def table_of_contents(chapters: tuple[tuple[str, str], ...], shown: set[str],
@@ -411,8 +411,10 @@ def appendix(data: ProvinceYear, consortium_id: str, catalogue: Catalogue) -> li
     return documents
 
 
-def consortium_context(data: ProvinceYear, consortium_id: str, catalogue: Catalogue) -> dict:
-    """Everything one consortium's report shows, ready to print."""
+def consortium_context(data: ProvinceYear, consortium_id: str, catalogue: Catalogue,
+                       revision: dict | None = None) -> dict:
+    """Everything one consortium's report shows, ready to print. ``revision`` is the 修订版 note of a version
+    after the first (chanjiao.publication.revision_note)."""
     registry = data.registry.loc[consortium_id]
     score = next(row for row in data.scores if row["consortium_id"] == consortium_id)
     ranked = [row for row in data.scores]
@@ -426,9 +428,10 @@ def consortium_context(data: ProvinceYear, consortium_id: str, catalogue: Catalo
     toc, titles = table_of_contents(CONSORTIUM_CHAPTERS, shown, [("appendix", "附录　报送数据与来源")] + [
         (f"appendix-{n}", f"{n + 1}. {doc['kind']}") for n, doc in enumerate(documents)])
     counts = {SEVERITY_ZH[s]: int((findings["severity"] == s).sum()) if len(findings) else 0 for s in _SEVERITY_ORDER}
-    return {
+    return with_revision({
         "document": {"title": title, "author": data.department, "lang": "zh-CN",
                      "running": f"{registry['name']} · {data.year} 年度", "kind": "consortium"},
+        "revision": None,
         "cover": {
             "title": "市域产教联合体年度建设评价报告", "year": data.year, "name": registry["name"],
             "id": consortium_id,
@@ -465,7 +468,18 @@ def consortium_context(data: ProvinceYear, consortium_id: str, catalogue: Catalo
         "appendix": documents,
         "sections": toc, "titles": titles,
         "footer": {"pipeline_version": __version__, "generated_at": _generated(data)},
-    }
+    }, revision)
+
+
+def with_revision(context: dict, revision: dict | None) -> dict:
+    """``context`` as a 修订版 (revision) when ``revision`` is given: the note on the cover, and the mark in the
+    document's title and running header. The rest of the context is the same (so it is built only once)."""
+    if not revision:
+        return context
+    document = dict(context["document"])
+    document["title"] += f"（修订版 第{revision['version']}版）"
+    document["running"] += "（修订版）"
+    return {**context, "document": document, "revision": revision}
 
 
 def _jsonable(value: object) -> object:
@@ -590,8 +604,10 @@ def alignment_rows(data: ProvinceYear) -> list[dict]:
     return rows
 
 
-def province_context(data: ProvinceYear, catalogue: Catalogue) -> dict:
-    """Everything the province's report shows, ready to print."""
+def province_context(data: ProvinceYear, catalogue: Catalogue, revision: dict | None = None,
+                     revisions: list[dict] | None = None) -> dict:
+    """Everything the province's report shows, ready to print. ``revisions`` lists the consortium reports
+    published again after their first version (报告修订记录); ``revision`` is this report's own 修订版 note."""
     framework = data.framework
     ordered = sorted(data.scores, key=lambda r: (r["rank"], r["consortium_id"]))
     medians = data.medians
@@ -603,18 +619,21 @@ def province_context(data: ProvinceYear, catalogue: Catalogue) -> dict:
     eligible_grade = [r for r in ordered if r["grade"] == framework.shortlist_grade]
     registry = data.registry
     alignment = alignment_rows(data)
-    shown = {anchor for anchor, _ in PROVINCE_CHAPTERS} - (set() if alignment else {"alignment"})
+    revisions = list(revisions or [])
+    shown = ({anchor for anchor, _ in PROVINCE_CHAPTERS} - (set() if alignment else {"alignment"})
+             - (set() if revisions else {"revisions"}))
     toc, titles = table_of_contents(PROVINCE_CHAPTERS, shown, [("framework", "附录　评价指标体系")])
-    return {
+    return with_revision({
         "sections": toc, "titles": titles,
         "document": {"title": f"{data.province_name} {data.year} 年度市域产教联合体建设评价报告",
                      "author": data.department, "lang": "zh-CN", "running": f"{data.province_name} · {data.year} 年度",
                      "kind": "province"},
+        "revision": None,
+        "revisions": revisions,
         "cover": {
             "title": "市域产教联合体年度建设评价报告（全省汇总）", "year": data.year, "name": data.province_name,
             "rows": [("省份", data.province_name), ("评价年度", f"{data.year} 年"), ("参评联合体", f"{len(ordered)} 个"),
-                     ("评价指标", f"{framework.name_zh}（{framework.id} {framework.version}）"),
-                     ("数据截至", _date(data.as_of))],
+                     ("评价指标", f"{framework.name_zh}（{framework.id} {framework.version}）")],
             "department": data.department, "as_of": _date(data.as_of), "generated_at": _generated(data),
         },
         "indicator_heads": [{"code": i.code, "name": i.name_zh} for i in framework.indicators],
@@ -654,7 +673,7 @@ def province_context(data: ProvinceYear, catalogue: Catalogue) -> dict:
                                       "weight": "扣分项" if i.code in framework.deduction_codes else fmt_score(i.weight, 0),
                                       "points": len(i.points)} for i in framework.indicators]},
         "footer": {"pipeline_version": __version__, "generated_at": _generated(data)},
-    }
+    }, revision)
 
 
 def province_attachments(data: ProvinceYear) -> list[tuple[str, bytes, str]]:
@@ -672,5 +691,5 @@ def report_filename(consortium_id: str) -> str:
 
 
 __all__ = ["ProvinceYear", "consortium_context", "province_context", "consortium_attachment",
-           "province_attachments", "milestone_rows", "finding_rows", "appendix", "alignment_rows",
+           "province_attachments", "with_revision", "milestone_rows", "finding_rows", "appendix", "alignment_rows",
            "indicator_medians", "table_of_contents"]

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     frameworks_dir: Path | None = Field(None, description="folder of scoring framework files (<id>.yaml); "
                                                          "default: the project's chanjiao/data/frameworks")
     report_workers: int | None = Field(None, ge=1, description="processes rendering PDFs; default: one per CPU")
+    lock_wait_seconds: float = Field(600, ge=0, description="how long a run waits for another run on the same "
+                                                            "province (or inbox) to finish before giving up")
+    dask_batch_size: int = Field(8, ge=1, description="PDFs per task when rendering on a Dask cluster")
     max_file_bytes: int = 20 * 1024 * 1024
     max_unzipped_bytes: int = 64 * 1024 * 1024
     max_compression_ratio: int = 100

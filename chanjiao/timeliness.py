@@ -8,7 +8,7 @@ are kept in the warehouse but count for neither.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, timedelta
 from pathlib import PurePosixPath
 
 import pandas as pd
@@ -158,3 +158,46 @@ def status_counts(frame: pd.DataFrame) -> dict[str, int]:
     filed = frame["version"].notna()
     return {**{status: int(counts.get(status, 0)) for status in STATUSES},
             "not_city_approved": int((filed & ~frame["city_approved"].astype(bool)).sum())}
+
+
+# --- the calendar of unattended runs ------------------------------------------------------------------------
+
+PREVIOUS_YEAR_UNTIL = (1, 31)       # a nightly run keeps processing last year until 01-31 (late summaries)
+REMINDER_DAYS = (14, 7, 1)
+REMINDER_COLUMNS = ("province_code", "consortium_id", "name", "year", "kind", "due_date", "extended",
+                    "days_left", "status")
+
+
+def reporting_years(as_of: date) -> list[int]:
+    """The years a nightly run with no year given processes: the current one, and the previous one too
+    until 01-31 (its summaries are due in December and arrive late)."""
+    if (as_of.month, as_of.day) <= PREVIOUS_YEAR_UNTIL:
+        return [as_of.year - 1, as_of.year]
+    return [as_of.year]
+
+
+def deadline_years(day: date) -> list[int]:
+    """Years whose documents can fall due around ``day``: a year's deadlines are in that year, extensions
+    can move a summary into the next, and a January plan deadline is reminded in December."""
+    return [day.year - 1, day.year, day.year + 1]
+
+
+def passed_deadlines(timeliness: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """The rows whose due date was the day before ``as_of``: the after-deadline run acts on these (it marks
+    the missing ones and writes the timeliness reports of their provinces)."""
+    if not len(timeliness):
+        return timeliness
+    return timeliness[timeliness["due_date"] == as_of - timedelta(days=1)]
+
+
+def reminders(timeliness: pd.DataFrame, as_of: date, days_before: tuple[int, ...] = REMINDER_DAYS) -> pd.DataFrame:
+    """Documents not yet filed whose due date is exactly ``days_before`` days after ``as_of`` (14, 7 and 1 by
+    default, each consortium's own extended date counted), for the reminder list."""
+    if not len(timeliness):
+        return pd.DataFrame(columns=list(REMINDER_COLUMNS))
+    days_left = timeliness["due_date"].map(lambda due: (due - as_of).days)
+    wanted = timeliness[(timeliness["status"] == "not_yet_due") & days_left.isin(list(days_before))].copy()
+    wanted["days_left"] = days_left[wanted.index].astype(int)
+    wanted["status"] = "未报送"
+    return wanted.sort_values(["province_code", "due_date", "consortium_id", "kind"])[list(REMINDER_COLUMNS)] \
+        .reset_index(drop=True)

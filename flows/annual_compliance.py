@@ -1,20 +1,30 @@
-"""The parent flow: ingest the inbox; then, for one year and its provinces, timeliness, data quality
-(findings, receipts), scoring (ranking, plan completion, adjustment, shortlist), the exports and the PDF
-reports (per consortium, per province, and the receipts as PDFs)."""
+"""The parent flow: ingest the inbox; then, for each year and its provinces, timeliness, data quality
+(findings, receipts), scoring (ranking, plan completion, adjustment, shortlist), the exports, the PDF reports
+(only those whose inputs changed) and their publication as versions.
+
+Stages are tasks batched per province (or per year), never per row. Locks keep two runs on the same
+province (or two ingests of the inbox) from interleaving.
+"""
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from prefect import flow
+from prefect.futures import as_completed
 
+from chanjiao import progress
 from chanjiao.settings import Settings
-from tasks.export import export_rejections, export_submissions, publish_run_summary
+from chanjiao.timeliness import reporting_years
+from tasks.export import export_rejections, export_submissions, publish_rankings, publish_run_summary
+from tasks.housekeeping import INBOX_LOCK, clean_partial_outputs, province_lock, run_locks
 from tasks.ingest import ingest_inbox
 from tasks.quality import export_findings, publish_quality_summary, validate_year, write_receipts, years_to_validate
 from tasks.reference import load_reference_data
-from tasks.reports import build_reports, render_pdfs
+from tasks.reports import RenderSummary, build_reports, publish_reports, render_pdf_batch, render_pdfs
 from tasks.scoring import export_scores, publish_ranking, score_province
 from tasks.timeliness import province_timeliness
 
@@ -26,51 +36,128 @@ def today_in_china() -> date:
     return datetime.now(REPORTING_TZ).date()
 
 
-@flow(name="annual-compliance", flow_run_name="annual-compliance-{year}", validate_parameters=True)
-def annual_compliance(year: int, provinces: list[str] | None = None, as_of: date | None = None,
-                      inbox_dir: str | None = None, registry_file: str | None = None,
-                      extensions_file: str | None = None, warehouse_dir: str | None = None,
-                      database_url: str | None = None, pdf: bool = True) -> dict:
-    """Ingest every new file under INBOX/<year>/ (all years), then process ``year`` for the provinces.
+def _run_name() -> str:
+    from prefect.runtime import flow_run
 
-    ``pdf=False`` is a data-only run: everything but the PDF reports and the receipts' PDFs.
+    parameters = flow_run.parameters
+    year = parameters.get("year") or "current"
+    provinces = parameters.get("provinces")
+    return f"annual-compliance-{year}-" + ("-".join(provinces) if provinces else "all")
+
+
+def render_on_dask(jobs: list, year: int, address: str | None, batch_size: int, workers: int | None) -> RenderSummary:
+    """Render the PDFs in batches on a Dask cluster: an existing one at ``address``, or a local one with one
+    single-threaded worker process per core. Each batch renders in-process on its worker."""
+    from prefect_dask import DaskTaskRunner
+
+    runner = (DaskTaskRunner(address=address) if address else
+              DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True}))
+    batches = [jobs[i:i + batch_size] for i in range(0, len(jobs), batch_size)]
+    results = []
+    with runner:
+        futures = [runner.submit(render_pdf_batch, {"jobs": batch, "year": year, "batch": n})
+                   for n, batch in enumerate(batches, 1)]
+        for future in as_completed(futures):
+            batch = future.result()
+            results += batch
+            progress.advance("render", len(batch))
+    return RenderSummary(results)
+
+
+@flow(name="annual-compliance", flow_run_name=_run_name, validate_parameters=True)
+def annual_compliance(year: int | None = None, provinces: list[str] | None = None, as_of: date | None = None,
+                      force: bool = False, pdf: bool = True, task_runner: Literal["process", "dask"] = "process",
+                      dask_address: str | None = None, inbox_dir: str | None = None, registry_file: str | None = None,
+                      extensions_file: str | None = None, warehouse_dir: str | None = None,
+                      database_url: str | None = None) -> dict:
+    """Ingest every new file under INBOX/<year>/, then process ``year`` (default: the current year, and the
+    previous one until 01-31) for ``provinces`` (default: all).
+
+    Only reports whose inputs changed are rendered; ``force`` renders every one. ``pdf=False`` is a
+    data-only run. ``task_runner="dask"`` renders on a Dask cluster (``dask_address``, or a local one).
     """
+    started = time.perf_counter()
     settings = Settings().with_overrides(inbox_dir=inbox_dir, registry_file=registry_file,
                                          extensions_file=extensions_file, warehouse_dir=warehouse_dir,
                                          database_url=database_url)
     as_of = as_of or today_in_china()
-
+    years = [year] if year is not None else reporting_years(as_of)
     reference = load_reference_data(settings.registry_file, settings.extensions_path, settings.url,
                                     settings.frameworks_dir)
-    ingest = ingest_inbox(settings.inbox_dir, reference, settings.url, settings.read_limits)
+    codes = {y: reference.select_provinces(y, provinces) for y in years}
+    wait = settings.lock_wait_seconds
 
-    province_codes = reference.select_provinces(year, provinces)
-    timeliness = {code: province_timeliness(reference, settings.url, year, code, as_of) for code in province_codes}
-    outputs = [export_submissions(frame, settings.reports_dir, year, code) for code, frame in timeliness.items()]
-    outputs += export_rejections(settings.url, settings.reports_dir, sorted(set(ingest.years) | {year}))
+    timings = {}
+    with run_locks(settings.url, [INBOX_LOCK], wait):
+        mark = time.perf_counter()
+        ingest = ingest_inbox(settings.inbox_dir, reference, settings.url, settings.read_limits)
+        rejections = export_rejections(settings.url, settings.reports_dir, sorted(set(ingest.years) | set(years)))
+        timings["ingest"] = time.perf_counter() - mark
+
+    locked = sorted({code for year_codes in codes.values() for code in year_codes})
+    with run_locks(settings.url, [province_lock(code) for code in locked], wait):
+        clean_partial_outputs(settings.reports_dir, settings.receipts_dir, years, locked,
+                              reference.consortia_in(locked))
+        results = [_process_year(y, codes[y], as_of, reference, ingest, settings, force=force, pdf=pdf,
+                                 task_runner=task_runner, dask_address=dask_address, outputs=list(rejections),
+                                 timings=dict(timings))
+                   for y in years]
+    total = time.perf_counter() - started
+    for result in results:
+        result["timings"]["total"] = round(total, 2)
+    if len(results) == 1:
+        return results[0]
+    return {"years": results, "as_of": as_of.isoformat(), "timings": {"total": round(total, 2)}}
+
+
+def _process_year(year: int, province_codes: list[str], as_of: date, reference, ingest, settings: Settings, *,
+                  force: bool, pdf: bool, task_runner: str, dask_address: str | None, outputs: list,
+                  timings: dict) -> dict:
+    """One year's stages for its provinces (wiring only: every step is a task)."""
+    url, reports_dir = settings.url, settings.reports_dir
+    mark = time.perf_counter()
+    timeliness = {code: province_timeliness(reference, url, year, code, as_of) for code in province_codes}
+    outputs += [export_submissions(frame, reports_dir, year, code) for code, frame in timeliness.items()]
 
     # Data quality for the year, for any year that received files in this run (their receipts), and for any
     # year never validated (scoring uses only usable values, of this year and earlier ones).
     consortia = reference.consortia_in(province_codes)
-    quality = {y: validate_year(reference, settings.url, y, consortia)
-               for y in years_to_validate(settings.url, year, consortia, ingest.new_years)}
-    outputs += [export_findings(quality[year], reference, settings.reports_dir, year, code, as_of)
-                for code in province_codes]
-    pdfs = [job for y, validated in quality.items()
-            for job in write_receipts(validated, reference, settings.receipts_dir, y)]
+    quality = {y: validate_year(reference, url, y, consortia, force=force)
+               for y in years_to_validate(url, year, consortia, ingest.new_years)}
+    outputs += [export_findings(quality[year], reference, reports_dir, year, code, as_of) for code in province_codes]
+    planned = [report for y, validated in quality.items()
+               for report in write_receipts(validated, reference, settings.receipts_dir, y, url, pdf=pdf, force=force)]
     counts = publish_quality_summary(quality[year], year, as_of)
+    timings["validate"] = time.perf_counter() - mark
 
-    scores = {code: score_province(reference, settings.url, year, code, as_of, timeliness[code])
-              for code in province_codes}
-    for code, scored in scores.items():
-        outputs += export_scores(scored, settings.reports_dir, year, code)
-        publish_ranking(scored, reference, year, code, as_of)
+    mark = time.perf_counter()
+    progress.start("score", len(province_codes))
+    scores = {}
+    for code in province_codes:
+        scores[code] = score_province(reference, url, year, code, as_of, timeliness[code])
+        outputs += export_scores(scores[code], reports_dir, year, code)
+        publish_ranking(scores[code], reference, year, code, as_of)
+        progress.advance("score")
+    publish_rankings(scores, year)
+    timings["score"] = time.perf_counter() - mark
 
     rendered = None
     if pdf:
-        pdfs += [job for code in province_codes
-                 for job in build_reports(scores[code], quality[year], timeliness[code], reference, settings.url,
-                                          settings.reports_dir, year, code, as_of)]
-        rendered = render_pdfs(pdfs, year, settings.report_workers)
-    return publish_run_summary(year, as_of, ingest, timeliness, outputs, settings.url, counts, settings.receipts_dir,
-                               scores, rendered)
+        mark = time.perf_counter()
+        progress.start("build", len(province_codes))
+        planned += [report for code in province_codes
+                    for report in build_reports(scores[code], quality[year], timeliness[code], reference, url,
+                                                reports_dir, year, code, as_of, force=force)]
+        timings["build"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        jobs = [report.job for report in planned if report.job is not None]
+        progress.start("render", len(jobs))
+        if task_runner == "dask" and jobs:
+            rendered = render_on_dask(jobs, year, dask_address, settings.dask_batch_size, settings.report_workers)
+        else:
+            rendered = render_pdfs(jobs, year, settings.report_workers)
+        publish_reports(planned, rendered, url, settings.warehouse_dir, year)
+        timings["render"] = time.perf_counter() - mark
+    return publish_run_summary(year, as_of, ingest, timeliness, outputs, url, counts, settings.receipts_dir,
+                               scores, rendered, planned=planned if pdf else None,
+                               timings={k: round(v, 2) for k, v in timings.items()})

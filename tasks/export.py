@@ -11,7 +11,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from chanjiao.exports import rejected_csv, submissions_csv
-from chanjiao.fileio import write_atomic
+from chanjiao.fileio import write_if_changed
+from chanjiao.publication import tally
 from chanjiao.score_outputs import scoring_summary
 from chanjiao.timeliness import status_counts
 from warehouse import Warehouse
@@ -21,7 +22,7 @@ from warehouse import Warehouse
       cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def export_submissions(timeliness: pd.DataFrame, reports_dir: Path, year: int, province_code: str) -> Path:
     """``reports/<year>/<province>/submissions.csv``, written atomically."""
-    path = write_atomic(Path(reports_dir) / str(year) / province_code / "submissions.csv",
+    path = write_if_changed(Path(reports_dir) / str(year) / province_code / "submissions.csv",
                         submissions_csv(timeliness))
     get_run_logger().info("wrote %s (%d rows)", path, len(timeliness))
     return path
@@ -36,17 +37,40 @@ def export_rejections(database_url: str, reports_dir: Path, years: list[int]) ->
         for year in years:
             rows = pd.DataFrame([{"file": r.file, "reason": r.reason} for r in warehouse.rejections(year)],
                                 columns=["file", "reason"])
-            paths.append(write_atomic(Path(reports_dir) / str(year) / "_rejected.csv", rejected_csv(rows)))
+            paths.append(write_if_changed(Path(reports_dir) / str(year) / "_rejected.csv", rejected_csv(rows)))
     finally:
         warehouse.close()
     return paths
 
 
+def report_counts(planned: list) -> dict[str, dict[str, int]]:
+    """Decisions of the run by kind of document (consortium, province, receipt) and action."""
+    return {kind: tally([p.decision for p in planned if p.decision.kind == kind])
+            for kind in ("consortium", "province", "receipt") if any(p.decision.kind == kind for p in planned)}
+
+
+@task(name="publish-rankings", task_run_name="publish-rankings-{year}", cache_policy=NO_CACHE)
+def publish_rankings(scores: dict, year: int) -> list[dict]:
+    """The year's rankings of every province processed, as one table artifact (sortable in the Prefect UI)."""
+    rows = [{"province": code, "rank": c["rank"], "consortium_id": c["consortium_id"], "name": c["name"],
+             "total": c["total"], "grade": c["grade"], "plan_completed": bool(c["plan_completed"]),
+             "adjustment": bool(c["adjustment"]), "shortlisted": bool(c["shortlisted"]), "note": c["note"] or ""}
+            for code, scored in sorted(scores.items())
+            for c in sorted(scored.consortia, key=lambda c: (c["rank"], c["consortium_id"]))]
+    if rows:
+        create_table_artifact(rows, key=f"rankings-{year}", description=f"Rankings {year} of the provinces processed")
+    return rows
+
+
 @task(name="publish-run-summary", cache_policy=NO_CACHE)
 def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataFrame], outputs: list[Path],
                         database_url: str, findings: list[dict] | None = None,
-                        receipts_dir: Path | None = None, scores: dict | None = None, rendered=None) -> dict:
-    """A markdown artifact a person reads after a run, and the run's result for callers (CLI, tests)."""
+                        receipts_dir: Path | None = None, scores: dict | None = None, rendered=None,
+                        planned: list | None = None, timings: dict | None = None) -> dict:
+    """A markdown artifact a person reads after a run, and the run's result for callers (CLI, tests).
+
+    ``planned`` are the run's report decisions (chanjiao.report_jobs.PlannedReport): reports written (new,
+    revised 修订版, restored, forced) and skipped (unchanged)."""
     lines = [f"# 市域产教联合体 annual compliance — {year}", "",
              f"Inbox: {ingest.files_seen} files, {len(ingest.accepted)} accepted, {ingest.unchanged} unchanged, "
              f"{len(ingest.rejected)} rejected.", ""]
@@ -78,12 +102,25 @@ def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataF
                   f"{', '.join(r['adjustment']) or '—'} | {', '.join(r['no_summary']) or '—'} |"
                   for code, r in ranking.items()]
         lines.append("")
+    reports = report_counts(planned) if planned is not None else None
     if rendered is not None:
         lines += ["## PDF reports", "",
-                  f"{rendered.reports} reports and {rendered.receipts} receipts as PDF/A-3b, {rendered.pages} pages, "
-                  f"{rendered.seconds:.1f} s of render time.", ""]
+                  f"{rendered.reports} reports and {rendered.receipts} receipts written as PDF/A-3b, {rendered.pages} "
+                  f"pages, {rendered.seconds:.1f} s of render time.", ""]
+        if reports:
+            lines += ["| | new | revised (修订版) | restored | forced | unchanged (skipped) |", "|---|---|---|---|---|---|"]
+            lines += [f"| {kind} | {c['new']} | {c['revised']} | {c['restored']} | {c['forced']} | {c['unchanged']} |"
+                      for kind, c in reports.items()]
+            revised = [p.decision for p in planned if p.decision.action == "revised" and p.decision.kind != "receipt"]
+            if revised:
+                lines += ["", "Revised after publication (修订版): " + ", ".join(
+                    f"{d.subject} v{d.version} ({'；'.join(d.reasons)})" for d in revised)]
+            lines.append("")
         outputs = [*outputs, *(p for p in rendered.paths if p.name == "province.pdf")]
-    lines += ["## Outputs", ""] + [f"- `{p}`" for p in outputs]
+    if timings:
+        lines += ["## Timings", "", "| stage | seconds |", "|---|---|"]
+        lines += [f"| {stage} | {seconds:.1f} |" for stage, seconds in timings.items()] + [""]
+    lines += ["## Outputs", ""] + [f"- [{Path(p).name}]({Path(p).resolve().as_uri()}) `{p}`" for p in outputs]
     markdown = "\n".join(lines)
     create_markdown_artifact(markdown, key=f"annual-compliance-{year}", description=f"Run summary {year}")
     return {
@@ -102,7 +139,13 @@ def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataF
         "outputs": [str(p) for p in outputs],
         "receipts": str(receipts_dir) if receipts_dir else None,
         "pdfs": ({"reports": rendered.reports, "receipts": rendered.receipts, "pages": rendered.pages,
-                  "seconds": round(rendered.seconds, 1), "paths": [str(p) for p in rendered.paths]}
+                  "seconds": round(rendered.seconds, 1), "paths": [str(p) for p in rendered.paths],
+                  "rendered": len(rendered.results),
+                  "skipped": sum(c["unchanged"] for c in (reports or {}).values()),
+                  "actions": reports or {},
+                  "revised": sorted(p.decision.subject for p in planned or []
+                                    if p.decision.action == "revised" and p.decision.kind != "receipt")}
                  if rendered is not None else None),
+        "timings": dict(timings or {}),
         "warehouse": database_url,
     }

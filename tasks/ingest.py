@@ -10,6 +10,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
+from chanjiao import progress
 from chanjiao.catalogue import load_catalogue
 from chanjiao.errors import RejectedFile
 from chanjiao.ingest import content_hash, folder_year, parse_submission
@@ -78,7 +79,9 @@ def ingest_inbox(inbox: Path, reference: ReferenceData, database_url: str,
             summary.rejected.append((name, str(error)))
             rejections.append((name, folder_year(name), digest, error.field or "-", str(error)))
 
+        progress.start("ingest", len(files))
         for path in files:
+            progress.advance("ingest")
             name = display_name(inbox, path)
             try:
                 content = _read_bytes(path)
@@ -102,6 +105,7 @@ def ingest_inbox(inbox: Path, reference: ReferenceData, database_url: str,
             summary.accepted.append(name)
             logger.info("accepted %s as %s %d %s v%d", name, record.consortium_id, record.year, record.kind,
                         record.version)
+        progress.finish("ingest")
         warehouse.replace_rejections(rejections, run_id)
         warehouse.finish_run(run_id, files_seen=len(files), accepted=len(summary.accepted),
                              rejected=len(rejections), unchanged=summary.unchanged)

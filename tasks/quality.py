@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,14 +14,15 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
+from chanjiao import __version__, progress
 from chanjiao import quality as q
 from chanjiao.catalogue import load_catalogue
 from chanjiao.exports import findings_csv
-from chanjiao.fileio import write_atomic
-from chanjiao.render import PdfJob
+from chanjiao.fileio import write_atomic, write_if_changed
 from chanjiao.receipts import receipt_context, receipt_name
 from chanjiao.reference import ReferenceData
-from chanjiao.render import render_html
+from chanjiao.report_jobs import PlannedReport, ReceiptDraft, plan_receipts, published_records
+from tasks.templates import templates_version
 from chanjiao.timeliness import latest_versions, live_versions, versions_frame
 from warehouse import Warehouse
 
@@ -55,37 +58,61 @@ def years_to_validate(database_url: str, year: int, consortium_ids: list[str], n
     return sorted({year, *new_years, *pending})
 
 
-@task(name="validate", task_run_name="validate-{year}", cache_policy=NO_CACHE)
-def validate_year(reference: ReferenceData, database_url: str, year: int, consortium_ids: list[str]) -> YearQuality:
-    """Validate every live version of ``year`` for the consortia as one batch and store the findings."""
-    from expectations.suite import validator_for   # GE costs seconds to import: only where it is used
+@lru_cache(maxsize=1)
+def rules_version() -> str:
+    """The data-quality rules' version: the field catalogue, the rule code and the pipeline version."""
+    root = Path(__file__).resolve().parent.parent
+    hasher = hashlib.sha256(__version__.encode())
+    for path in [root / "chanjiao" / "data" / "fields.csv", root / "chanjiao" / "quality.py",
+                 *sorted((root / "expectations").glob("*.py"))]:
+        hasher.update(path.name.encode() + b"\0" + path.read_bytes())
+    return hasher.hexdigest()
 
+
+@task(name="validate", task_run_name="validate-{year}", cache_policy=NO_CACHE)
+def validate_year(reference: ReferenceData, database_url: str, year: int, consortium_ids: list[str],
+                  force: bool = False) -> YearQuality:
+    """Validate the year's live versions of the consortia as one batch and store the findings — only the
+    versions whose inputs changed since their last validation (all with ``force``): a run with nothing new
+    does not even load the GE suite."""
     logger = get_run_logger()
     catalogue = load_catalogue()
     warehouse = Warehouse.open(database_url)
     try:
         versions = live_versions(versions_frame(warehouse.versions(year=year, consortium_ids=consortium_ids)))
-        values = warehouse.values_for(versions["version_id"])
         earlier = versions_frame(warehouse.versions(year=year - 1, consortium_ids=consortium_ids))
         last_summaries = latest_versions(earlier[earlier["kind"] == "summary"])
-        stored_previous = warehouse.values_for(last_summaries["version_id"])
-        previous = {row.consortium_id: q.usable_previous(catalogue, stored_previous[row.version_id])
-                    for row in last_summaries.itertuples()}
-        context = q.QualityContext(registry=reference.registry, layout=reference.layout, previous=previous)
-        frame = q.derive_columns(q.submission_frame(versions, values, catalogue), catalogue, context)
-        found = validator_for(catalogue).validate(frame)
-        notes = q.masked_notes(values)
-        found["explanation"] = [notes.get((row.version_id, row.field)) for row in found.itertuples()]
-        warehouse.save_findings(versions["version_id"], found.astype(object).where(found.notna(), None)
-                                .to_dict("records"))
+        digests = q.validation_digests(versions, reference.registry, reference.layout, last_summaries,
+                                       rules_version())
+        stale = versions if force else versions[[digests[int(v)] != stored for v, stored in
+                                                 zip(versions["version_id"], versions["validated_digest"])]]
+        progress.start("validate", len(versions))
+        progress.advance("validate", len(versions) - len(stale))
+        values = warehouse.values_for(versions["version_id"])
+        if len(stale):
+            from expectations.suite import validator_for   # GE costs seconds to import: only when needed
+
+            stored_previous = warehouse.values_for(last_summaries["version_id"])
+            previous = {row.consortium_id: q.usable_previous(catalogue, stored_previous[row.version_id])
+                        for row in last_summaries.itertuples()}
+            context = q.QualityContext(registry=reference.registry, layout=reference.layout, previous=previous)
+            stale_values = {v: values[v] for v in stale["version_id"]}
+            frame = q.derive_columns(q.submission_frame(stale, stale_values, catalogue), catalogue, context)
+            found = validator_for(catalogue).validate(frame)
+            notes = q.masked_notes(stale_values)
+            found["explanation"] = [notes.get((row.version_id, row.field)) for row in found.itertuples()]
+            warehouse.save_findings(stale["version_id"], found.astype(object).where(found.notna(), None)
+                                    .to_dict("records"), digests={int(v): digests[int(v)] for v in stale["version_id"]})
+        progress.advance("validate", len(stale))
         stored = q.findings_frame(warehouse.findings(versions["version_id"]))
         annotated = q.mask_override_reasons(q.annotate(stored, versions, overrides=warehouse.overrides(year=year)),
                                             values)
     finally:
         warehouse.close()
     counts = annotated["severity"].value_counts()
-    logger.info("%d: validated %d versions: %d fatal, %d warning, %d info findings", year, len(versions),
-                counts.get("fatal", 0), counts.get("warning", 0), counts.get("info", 0))
+    logger.info("%d: validated %d of %d versions (%d unchanged): %d fatal, %d warning, %d info findings", year,
+                len(stale), len(versions), len(versions) - len(stale), counts.get("fatal", 0),
+                counts.get("warning", 0), counts.get("info", 0))
     return YearQuality(year=year, versions=versions, findings=annotated, contacts=q.masked_contacts(values))
 
 
@@ -96,33 +123,50 @@ def export_findings(quality: YearQuality, reference: ReferenceData, reports_dir:
     """``reports/<year>/<province>/findings.csv``: the findings of each consortium's latest versions."""
     in_province = set(reference.registry.index[reference.registry["province_code"] == province_code])
     rows = quality.latest_findings(as_of, in_province)
-    path = write_atomic(Path(reports_dir) / str(year) / province_code / "findings.csv", findings_csv(rows))
+    path = write_if_changed(Path(reports_dir) / str(year) / province_code / "findings.csv", findings_csv(rows))
     get_run_logger().info("wrote %s (%d findings)", path, len(rows))
     return path
 
 
 @task(name="write-receipts", task_run_name="write-receipts-{year}", cache_policy=NO_CACHE, retries=2,
       retry_delay_seconds=1)
-def write_receipts(quality: YearQuality, reference: ReferenceData, receipts_dir: Path, year: int) -> list[PdfJob]:
-    """A receipt (回执) per accepted version: its findings and what to fix, before the deadline. The HTML is
-    written here; the one-page PDFs beside it are returned as jobs for the run's render stage."""
-    catalogue, jobs = load_catalogue(), []
-    generated = datetime.now().astimezone()
-    departments = reference.provinces["department"]
+def write_receipts(quality: YearQuality, reference: ReferenceData, receipts_dir: Path, year: int, database_url: str,
+                   *, pdf: bool = True, force: bool = False) -> list[PlannedReport]:
+    """A receipt (回执) per accepted version: its findings and what to fix, before the deadline. A receipt is
+    written again only when what it says changed (or its file is missing): its HTML here, its one-page PDF
+    as a job for the run's render stage. Without PDFs the HTML receipts are recorded here."""
+    catalogue = load_catalogue()
+    now = datetime.now().astimezone()
+    departments, registry = reference.provinces["department"], reference.registry
+    folder = Path(receipts_dir) / str(year)
+    drafts = []
     for version in quality.versions.to_dict("records"):
         findings = quality.findings[quality.findings["version_id"] == version["version_id"]]
-        context = receipt_context(version, findings, reference, catalogue, generated_at=generated,
+        context = receipt_context(version, findings, reference, catalogue, generated_at=now,
                                   contact=quality.contacts.get(version["version_id"]))
-        html = render_html("receipt.html.j2", context)
-        path = write_atomic(Path(receipts_dir) / str(year) / receipt_name(version), html.encode("utf-8"))
-        registry = reference.registry
-        province = registry.loc[version["consortium_id"], "province_code"] if version["consortium_id"] in registry.index else None
-        jobs.append(PdfJob(html=html, target=path.with_suffix(".pdf"), keep_html=False,
-                           title=f"{context['title']} · {context['consortium']['name']} · {year}年"
-                                 f"{context['document']['kind']} 第{context['document']['version']}版",
-                           author=departments.get(province, "") if province else ""))
-    get_run_logger().info("wrote %d receipts under %s", len(jobs), Path(receipts_dir) / str(year))
-    return jobs
+        cid = version["consortium_id"]
+        province = registry.loc[cid, "province_code"] if cid in registry.index else ""
+        drafts.append(ReceiptDraft(
+            name=receipt_name(version), province_code=province or "", context=context,
+            title=f"{context['title']} · {context['consortium']['name']} · {year}年"
+                  f"{context['document']['kind']} 第{context['document']['version']}版",
+            author=departments.get(province, "") if province else ""))
+    warehouse = Warehouse.open(database_url)
+    try:
+        planned = plan_receipts(drafts, warehouse.report_versions(year, kind="receipt"), year=year,
+                                template=templates_version(), folder=folder, now=now, pdf=pdf, force=force)
+        for report in planned:
+            if report.job is not None:
+                write_atomic(report.job.html_target, report.job.html.encode("utf-8"))
+        if not pdf:
+            warehouse.record_report_versions(published_records(
+                planned, {r.job.target: 0 for r in planned if r.job is not None}, now, root=Path(receipts_dir), html_only=True))
+    finally:
+        warehouse.close()
+    written = sum(1 for r in planned if r.job is not None)
+    get_run_logger().info("receipts %d: %d written, %d unchanged, under %s", year, written, len(planned) - written,
+                          folder)
+    return planned
 
 
 @task(name="publish-quality-summary", task_run_name="publish-quality-summary-{year}", cache_policy=NO_CACHE)

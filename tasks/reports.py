@@ -1,9 +1,10 @@
-"""The PDF reports: gather a province's year (one read), build every report's HTML in the core, then render
-all PDFs of the run — consortium reports, province reports and receipts — in one process pool."""
+"""The PDF reports: gather a province's year (one read), decide which reports changed and build their HTML
+in the core, render all PDFs of the run in one process pool (or on a Dask cluster), then record the
+published versions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,15 +13,17 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
+from chanjiao import progress
 from chanjiao.catalogue import load_catalogue
-from chanjiao.render import Attachment, PdfJob, render_batch
+from chanjiao.publication import tally
 from chanjiao.reference import ReferenceData
-from chanjiao.render import render_html
-from chanjiao.reports import (ProvinceYear, consortium_attachment, consortium_context, province_attachments,
-                              province_context)
+from chanjiao.render import PdfJob, RenderResult, render_batch
+from chanjiao.report_jobs import PlannedReport, plan_province_reports, published_records
+from chanjiao.reports import ProvinceYear
 from chanjiao.timeliness import expected_filers
 from tasks.quality import YearQuality
 from tasks.scoring import ProvinceScores
+from tasks.templates import templates_version
 from warehouse import Warehouse
 
 
@@ -28,11 +31,27 @@ from warehouse import Warehouse
 class RenderSummary:
     """What the render stage wrote: the PDFs (with their HTML beside them), pages and seconds."""
 
-    paths: list[Path]
-    pages: int
-    seconds: float
-    reports: int
-    receipts: int
+    results: list[RenderResult] = field(default_factory=list)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [r.target for r in self.results]
+
+    @property
+    def pages(self) -> int:
+        return sum(r.pages for r in self.results)
+
+    @property
+    def seconds(self) -> float:
+        return sum(r.seconds for r in self.results)
+
+    @property
+    def receipts(self) -> int:
+        return sum(1 for r in self.results if r.target.parent.parent.name == "receipts")
+
+    @property
+    def reports(self) -> int:
+        return len(self.results) - self.receipts
 
 
 def _history(warehouse: Warehouse, registry: pd.DataFrame, year: int, province_code: str) -> dict[int, dict]:
@@ -48,8 +67,10 @@ def _history(warehouse: Warehouse, registry: pd.DataFrame, year: int, province_c
 
 @task(name="build-reports", task_run_name="build-reports-{year}-{province_code}", cache_policy=NO_CACHE)
 def build_reports(scores: ProvinceScores, quality: YearQuality, timeliness: pd.DataFrame, reference: ReferenceData,
-                  database_url: str, reports_dir: Path, year: int, province_code: str, as_of: date) -> list[PdfJob]:
-    """The province's consortium reports and its provincial report, as HTML ready for WeasyPrint."""
+                  database_url: str, reports_dir: Path, year: int, province_code: str, as_of: date,
+                  force: bool = False) -> list[PlannedReport]:
+    """The province's consortium reports and its provincial report: each fingerprinted and compared with its
+    published versions; the HTML of those that changed (or whose PDF is missing, or all with ``force``)."""
     catalogue = load_catalogue()
     province = reference.provinces.loc[province_code]
     registry = expected_filers(reference.registry[reference.registry["province_code"] == province_code], year)
@@ -59,35 +80,27 @@ def build_reports(scores: ProvinceScores, quality: YearQuality, timeliness: pd.D
                   "indicators": warehouse.indicator_scores(year, province_code),
                   "points": warehouse.point_scores(year, province_code)}
         history = _history(warehouse, registry, year, province_code)
+        published = warehouse.report_versions(year, province_code)
     finally:
         warehouse.close()
+    now = datetime.now().astimezone()
     data = ProvinceYear(
         year=year, as_of=as_of, province_code=province_code, province_name=province["province"],
         department=province["department"], framework=scores.framework, registry=registry, **stored,
         timeliness=timeliness, findings=quality.latest_findings(as_of, set(registry.index)),
         versions=scores.versions, values=scores.values, cells=scores.cells, milestones=reference.milestones,
         layout=reference.layout[reference.layout["province_code"] == province_code], history=history,
-        generated_at=datetime.now().astimezone())
-    folder = Path(reports_dir) / str(year) / province_code
-    jobs = []
-    for row in data.scores:
-        cid = row["consortium_id"]
-        context = consortium_context(data, cid, catalogue)
-        jobs.append(PdfJob(html=render_html("consortium.html.j2", context), target=folder / f"{cid}.pdf",
-                           title=context["document"]["title"], author=data.department,
-                           attachments=(Attachment(name=f"{cid}-{year}-scores.json",
-                                                   data=consortium_attachment(data, cid),
-                                                   description="总分、指标、评分点与数据质量问题（机器可读）",
-                                                   mime_type="application/json"),)))
-    context = province_context(data, catalogue)
-    jobs.append(PdfJob(html=render_html("province.html.j2", context), target=folder / "province.pdf",
-                       title=context["document"]["title"], author=data.department,
-                       attachments=tuple(Attachment(name=name, data=content, description=description,
-                                                    mime_type="text/csv")
-                                         for name, content, description in province_attachments(data))))
-    get_run_logger().info("%s %d: %d consortium reports and the provincial report ready to render", province_code,
-                          year, len(jobs) - 1)
-    return jobs
+        generated_at=now)
+    planned = plan_province_reports(data, catalogue, [p for p in published if p.kind != "receipt"],
+                                    template=templates_version(), folder=Path(reports_dir) / str(year) / province_code,
+                                    now=now, force=force)
+    progress.advance("build")
+    counts = tally([p.decision for p in planned])
+    get_run_logger().info("%s %d: %d reports to render (%s), %d unchanged", province_code, year,
+                          sum(1 for p in planned if p.job), ", ".join(f"{k} {v}" for k, v in counts.items()
+                                                                     if v and k != "unchanged"),
+                          counts["unchanged"])
+    return planned
 
 
 @task(name="render-pdfs", task_run_name="render-pdfs-{year}", cache_policy=NO_CACHE, retries=1,
@@ -96,14 +109,45 @@ def render_pdfs(jobs: list[PdfJob], year: int, workers: int | None = None) -> Re
     """Every PDF of the run in one process pool sized to the machine (the font check comes first: no CJK
     font, no PDFs — never pages of blank boxes)."""
     logger = get_run_logger()
-    results = render_batch(jobs, workers=workers)
-    pages = sum(r.pages for r in results)
-    seconds = sum(r.seconds for r in results)
+    results = render_batch(jobs, workers=workers, on_result=lambda _: progress.advance("render"))
+    summary = RenderSummary(results)
     refused = sorted({url for r in results for url in r.refused})
     if refused:
         logger.warning("reports asked for %d resources outside report_templates/; none was fetched: %s",
                        len(refused), ", ".join(refused[:5]))
-    receipts = sum(1 for job in jobs if job.target.parent.parent.name == "receipts")
-    logger.info("%d: rendered %d PDFs (%d pages) in %.1f s of render time", year, len(results), pages, seconds)
-    return RenderSummary(paths=[r.target for r in results], pages=pages, seconds=seconds,
-                         reports=len(results) - receipts, receipts=receipts)
+    logger.info("%d: rendered %d PDFs (%d pages) in %.1f s of render time", year, len(results), summary.pages,
+                summary.seconds)
+    return summary
+
+
+@task(name="render-pdf-batch", task_run_name="render-pdf-batch-{year}-{batch}", cache_policy=NO_CACHE, retries=1,
+      retry_delay_seconds=2)
+def render_pdf_batch(jobs: list[PdfJob], year: int, batch: int) -> list[RenderResult]:
+    """One batch of PDFs rendered in this process — on a Dask worker, which is daemonic and cannot start a
+    process pool of its own: the cluster's workers are the parallelism."""
+    results = render_batch(jobs, workers=1)
+    get_run_logger().info("%d batch %d: rendered %d PDFs (%d pages)", year, batch, len(results),
+                          sum(r.pages for r in results))
+    return results
+
+
+@task(name="publish-reports", task_run_name="publish-reports-{year}", cache_policy=NO_CACHE, retries=2,
+      retry_delay_seconds=1)
+def publish_reports(planned: list[PlannedReport], rendered: RenderSummary, database_url: str, warehouse_dir: Path,
+                    year: int) -> dict[str, int]:
+    """Record every PDF written in this run as a published version (its archived copy under versions/);
+    what failed or was not rendered is not recorded, so the next run renders it."""
+    now = datetime.now().astimezone()
+    pages = {r.target: r.pages for r in rendered.results}
+    records = published_records(planned, pages, now, root=Path(warehouse_dir))
+    warehouse = Warehouse.open(database_url)
+    try:
+        warehouse.record_report_versions(records)
+    finally:
+        warehouse.close()
+    counts = tally([p.decision for p in planned])
+    revised = sorted(p.decision.subject for p in planned if p.decision.action == "revised" and p.decision.kind != "receipt")
+    get_run_logger().info("%d: published %d versions (%s)%s", year, len(records),
+                          ", ".join(f"{k} {v}" for k, v in counts.items() if v),
+                          f"; 修订版: {', '.join(revised)}" if revised else "")
+    return counts

@@ -14,7 +14,7 @@ from prefect.logging import get_run_logger
 
 from chanjiao.catalogue import load_catalogue
 from chanjiao.exports import table_csv
-from chanjiao.fileio import write_atomic
+from chanjiao.fileio import write_if_changed
 from chanjiao.frameworks import Framework
 from chanjiao.quality import findings_frame
 from chanjiao.reference import ReferenceData
@@ -87,9 +87,9 @@ def score_province(reference: ReferenceData, database_url: str, year: int, provi
 def export_scores(scores: ProvinceScores, reports_dir: Path, year: int, province_code: str) -> list[Path]:
     """``reports/<year>/<province>/scores.csv`` and ``points.csv``, written atomically."""
     folder = Path(reports_dir) / str(year) / province_code
-    paths = [write_atomic(folder / "scores.csv",
+    paths = [write_if_changed(folder / "scores.csv",
                           table_csv(scores_table(scores.framework, scores.consortia, scores.indicators))),
-             write_atomic(folder / "points.csv", table_csv(points_table(scores.framework, scores.points)))]
+             write_if_changed(folder / "points.csv", table_csv(points_table(scores.framework, scores.points)))]
     get_run_logger().info("wrote %s (%d consortia, %d points)", folder, len(scores.consortia), len(scores.points))
     return paths
 

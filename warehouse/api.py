@@ -6,6 +6,7 @@ objects, so nothing outside this package holds a session.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -23,9 +24,11 @@ from chanjiao import __version__
 from chanjiao.errors import ConfigurationError, NotFoundError
 from chanjiao.ingest import FieldValue, Submission
 from chanjiao.normalize import to_storage
+from chanjiao.publication import Published
 from chanjiao.quality import Override as OverrideRecord
+from warehouse.locks import run_lock
 from warehouse.models import (Consortium, Finding, IndicatorScore, IngestRun, Override, PointScore, Province,
-                              Rejection, Score, SubmissionValue, SubmissionVersion, Timeliness)
+                              Rejection, ReportVersion, Score, SubmissionValue, SubmissionVersion, Timeliness)
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -47,6 +50,7 @@ class VersionRecord:
     withdrawn: bool
     withdrawn_reason: str | None
     validated_at: datetime | None = None
+    validated_digest: str | None = None
 
     @property
     def ingest_seq(self) -> int:
@@ -73,7 +77,7 @@ def _version_record(row: SubmissionVersion) -> VersionRecord:
                          version=row.version, submitted_on=row.submitted_on, city_approved_on=row.city_approved_on,
                          consortium_name=row.consortium_name, source_file=row.source_file, sha256=row.sha256,
                          ingested_at=row.ingested_at, withdrawn=row.withdrawn, withdrawn_reason=row.withdrawn_reason,
-                         validated_at=row.validated_at)
+                         validated_at=row.validated_at, validated_digest=row.validated_digest)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -294,9 +298,11 @@ class Warehouse:
 
     # --- data quality -----------------------------------------------------------------------------
 
-    def save_findings(self, version_ids: Iterable[int], findings: Iterable[dict]) -> int:
-        """Replace the findings of the validated versions (a version with none is validated and clean)."""
-        ids, now, count = list(version_ids), _now(), 0
+    def save_findings(self, version_ids: Iterable[int], findings: Iterable[dict],
+                      digests: dict[int, str] | None = None) -> int:
+        """Replace the findings of the validated versions (a version with none is validated and clean);
+        ``digests`` records what each validation read, so an unchanged version need not be validated again."""
+        ids, now, count, digests = list(version_ids), _now(), 0, digests or {}
         columns = [c for c in Finding.__table__.columns.keys() if c != "id"]
         with self.session() as session:
             for start in range(0, len(ids), 500):
@@ -304,6 +310,7 @@ class Warehouse:
                 session.execute(delete(Finding).where(Finding.version_id.in_(chunk)))
                 for row in session.scalars(select(SubmissionVersion).where(SubmissionVersion.id.in_(chunk))):
                     row.validated_at = now
+                    row.validated_digest = digests.get(row.id)
             for finding in findings:
                 session.add(Finding(**{c: _no_nan(finding.get(c)) for c in columns}))
                 count += 1
@@ -384,6 +391,45 @@ class Warehouse:
     def point_scores(self, year: int, province_code: str | None = None) -> list[dict]:
         return self._rows(PointScore, year, province_code, (PointScore.consortium_id, PointScore.point))
 
+    # --- published report versions and run locks -------------------------------------------------
+
+    def report_versions(self, year: int, province_code: str | None = None,
+                        kind: str | None = None) -> list[Published]:
+        """Every published version of the year's reports (of a province, of a kind), oldest first."""
+        with self.session() as session:
+            query = select(ReportVersion).where(ReportVersion.year == year).order_by(
+                ReportVersion.kind, ReportVersion.subject, ReportVersion.version)
+            if province_code is not None:
+                query = query.where(ReportVersion.province_code == province_code)
+            if kind is not None:
+                query = query.where(ReportVersion.kind == kind)
+            return [_published(row) for row in session.scalars(query)]
+
+    def record_report_versions(self, records: Iterable[tuple[Published, str]]) -> int:
+        """Record rendered reports, each with its province code: a new version is added; rendering an
+        existing version again (a restored or forced PDF) updates its path, pages and rendered_at only."""
+        now, count = _now(), 0
+        with self.session() as session:
+            for record, province_code in records:
+                row = session.scalars(select(ReportVersion).where(
+                    ReportVersion.kind == record.kind, ReportVersion.year == record.year,
+                    ReportVersion.subject == record.subject, ReportVersion.version == record.version)).first()
+                if row is None:
+                    session.add(ReportVersion(
+                        kind=record.kind, year=record.year, province_code=province_code, subject=record.subject,
+                        version=record.version, fingerprint=record.fingerprint,
+                        parts=json.dumps(record.parts, sort_keys=True), reasons="；".join(record.reasons),
+                        path=record.path, pages=record.pages, published_at=record.published_at or now,
+                        rendered_at=now, pipeline_version=__version__))
+                else:
+                    row.path, row.pages, row.rendered_at = record.path, record.pages, now
+                count += 1
+        return count
+
+    def lock(self, names: Iterable[str], *, wait_seconds: float = 0):
+        """A context manager holding the named run locks (warehouse.locks) for its block."""
+        return run_lock(self.engine, list(names), wait_seconds=wait_seconds)
+
 
 def _no_nan(value: object) -> object:
     """A frame's missing cell (float NaN) is NULL: PostgreSQL would store the text 'NaN' in a text column."""
@@ -393,6 +439,13 @@ def _no_nan(value: object) -> object:
 def _aware(moment: datetime | None) -> datetime | None:
     """Instants are stored in UTC; SQLite hands them back naive, PostgreSQL aware: always aware here."""
     return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
+def _published(row: ReportVersion) -> Published:
+    return Published(kind=row.kind, year=row.year, subject=row.subject, version=row.version,
+                     fingerprint=row.fingerprint, parts=json.loads(row.parts or "{}"),
+                     reasons=tuple(r for r in row.reasons.split("；") if r), published_at=_aware(row.published_at),
+                     path=row.path, pages=row.pages)
 
 
 def _override_record(row: Override) -> OverrideRecord:

@@ -85,6 +85,9 @@ class SubmissionVersion(Base):
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # last data-quality run
+    # Digest of what that validation read (the version, its consortium's registry row, last year's summary,
+    # the rules): the same digest again means the stored findings stand (chanjiao.quality.validation_digests).
+    validated_digest: Mapped[str | None] = mapped_column(String(64))
     values: Mapped[list["SubmissionValue"]] = relationship(back_populates="submission",
                                                            cascade="all, delete-orphan")
 
@@ -251,3 +254,25 @@ class PointScore(Base):
     no_data: Mapped[bool] = mapped_column(Boolean)
     basis: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReportVersion(Base):
+    """One published version of a report (consortium, province) or receipt: its fingerprint, the parts
+    that name a revision's reason, and where its PDF is. Versions are never replaced, only added."""
+
+    __tablename__ = "report_versions"
+    __table_args__ = (UniqueConstraint("kind", "year", "subject", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))               # consortium | province | receipt
+    year: Mapped[int] = mapped_column(Integer)
+    province_code: Mapped[str] = mapped_column(String(8), index=True)
+    subject: Mapped[str] = mapped_column(String(80))             # consortium id, province code, receipt name
+    version: Mapped[int] = mapped_column(Integer)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    parts: Mapped[str] = mapped_column(Text, default="{}")        # JSON: part → digest
+    reasons: Mapped[str] = mapped_column(Text, default="")        # why this version was made (；-separated)
+    path: Mapped[str] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(Integer)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rendered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    pipeline_version: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,191 @@
+"""Published reports as versions: when a report must be rendered again, and what its new version is.
+
+A report's *fingerprint* is a digest of everything it shows (its context, less the moment it was generated
+and the as-of date printed on the cover), of the templates and of the pipeline version. Its parts — the
+consortium's own submitted data, earlier years, the template, the framework — are digested separately so
+a revision can say why it was made. Pure: no I/O; the warehouse keeps the versions, the render stage the files.
+
+* nothing changed and the PDF is in place → skip (nothing is produced twice);
+* nothing changed but the PDF is gone (deleted, or a run was killed before writing it) → render the same
+  version again;
+* the fingerprint changed after a version was published → a new version, marked 修订版 with its reasons,
+  and the earlier versions stay on disk (``versions/``) and in the warehouse;
+* ``force`` → render again; the version number only moves if the content changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from chanjiao import __version__
+from chanjiao.exports import beijing_time
+
+# Context keys that say when, not what: excluded from the fingerprint so a nightly run with nothing new
+# re-renders nothing (the cover's 数据截至 date stays that of the version's first rendering).
+VOLATILE_KEYS = frozenset({"generated_at", "as_of", "revision", "revisions_note"})
+
+# Why a report was revised, in the words the reports print, most specific first.
+REASONS_ZH = {
+    "data": "本联合体报送数据或数据质量结论更新",
+    "history": "往年评价结果更新",
+    "framework": "评价指标体系更新",
+    "template": "报告模板或程序版本更新",
+    "peers": "省内其他联合体数据更新（中位数、排名等对比数据变化）",
+    "consortia": "省内联合体数据更新",
+}
+ACTIONS = ("new", "revised", "restored", "forced", "unchanged")
+
+
+def _plain(value: object) -> object:
+    """A JSON-able, order-stable view of a context value."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items() if str(k) not in VOLATILE_KEYS}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (Decimal, Fraction)):
+        return str(value)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):   # numpy scalars
+        return value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def digest(value: object) -> str:
+    """sha256 of a canonical JSON rendering of ``value`` (volatile keys left out)."""
+    text = json.dumps(_plain(value), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def template_digest(folder: Path) -> str:
+    """The template version: every file under ``report_templates/`` (names and bytes) and the pipeline
+    version (the core builds the charts and tables the templates print)."""
+    hasher = hashlib.sha256(f"chanjiao {__version__}\n".encode())
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        hasher.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+        hasher.update(hashlib.sha256(path.read_bytes()).digest())
+    return hasher.hexdigest()
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """The digest of a report's inputs, and of its parts (``data``, ``history``, ``framework``,
+    ``template``) to name the reason of a revision."""
+
+    total: str
+    parts: dict[str, str] = field(default_factory=dict)
+
+
+def fingerprint(context: Mapping, *, template: str, framework: str, data: object = None,
+                history: object = None) -> Fingerprint:
+    """A report's fingerprint: its whole context plus the template and framework versions; ``data`` and
+    ``history`` are the context's parts that are the consortium's own submissions and its earlier years."""
+    parts = {"template": template, "framework": framework}
+    if data is not None:
+        parts["data"] = digest(data)
+    if history is not None:
+        parts["history"] = digest(history)
+    return Fingerprint(total=digest({"context": context, "parts": parts}), parts=parts)
+
+
+@dataclass(frozen=True)
+class Published:
+    """A version of a report as the warehouse keeps it."""
+
+    kind: str                   # consortium | province | receipt
+    year: int
+    subject: str                # consortium id, province code, or receipt name
+    version: int
+    fingerprint: str
+    parts: dict[str, str]
+    reasons: tuple[str, ...]
+    published_at: datetime
+    path: str = ""
+    pages: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one report in this run."""
+
+    kind: str
+    year: int
+    subject: str
+    action: str                 # one of ACTIONS
+    version: int
+    fingerprint: Fingerprint
+    reasons: tuple[str, ...] = ()
+    first_published_at: datetime | None = None     # of version 1, for the 修订版 note
+    previous_published_at: datetime | None = None  # of the version this one revises
+
+    @property
+    def render(self) -> bool:
+        return self.action != "unchanged"
+
+    @property
+    def revised(self) -> bool:
+        """A version after the first: printed as 修订版."""
+        return self.version > 1
+
+
+def revision_reasons(before: Mapping[str, str], after: Mapping[str, str], extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Why a fingerprint moved, in Chinese: the parts that changed, else the peers (what is left)."""
+    changed = tuple(REASONS_ZH[name] for name in ("data", "history", "framework", "template")
+                    if name in after and before.get(name) != after.get(name))
+    return changed + extra if (changed or extra) else (REASONS_ZH["peers"],)
+
+
+def decide(kind: str, year: int, subject: str, current: Fingerprint, history: list[Published], *,
+           file_exists: bool, force: bool = False, extra_reasons: tuple[str, ...] = ()) -> Decision:
+    """The decision for one report, given its earlier versions (any order) and whether its PDF is there."""
+    versions = sorted(history, key=lambda p: p.version)
+    latest = versions[-1] if versions else None
+    first = versions[0].published_at if versions else None
+    common = dict(kind=kind, year=year, subject=subject, fingerprint=current, first_published_at=first)
+    if latest is None:
+        return Decision(action="new", version=1, **common)
+    if latest.fingerprint == current.total:
+        action = "forced" if force else "restored" if not file_exists else "unchanged"
+        return Decision(action=action, version=latest.version, reasons=latest.reasons,
+                        previous_published_at=versions[-2].published_at if len(versions) > 1 else None, **common)
+    return Decision(action="revised", version=latest.version + 1,
+                    reasons=revision_reasons(latest.parts, current.parts, extra_reasons),
+                    previous_published_at=latest.published_at, **common)
+
+
+def revision_note(decision: Decision, when: datetime) -> dict | None:
+    """What the report prints about its version: nothing for a first version, the 修订版 box otherwise."""
+    if not decision.revised:
+        return None
+    return {"version": decision.version, "first_published": day_text(decision.first_published_at),
+            "previous_published": day_text(decision.previous_published_at), "published": day_text(when),
+            "reasons": list(decision.reasons)}
+
+
+def day_text(moment: datetime | None) -> str:
+    return f"{beijing_time(moment):%Y-%m-%d}" if moment is not None else "—"
+
+
+def versioned_name(subject_file: str, version: int) -> str:
+    """``HN-2024-01.pdf`` v3 → ``HN-2024-01-v3.pdf``: each published version's archived copy."""
+    stem, dot, suffix = subject_file.rpartition(".")
+    return f"{stem}-v{version}.{suffix}" if dot else f"{subject_file}-v{version}"
+
+
+def tally(decisions: list[Decision]) -> dict[str, int]:
+    """How many reports of each action (new, revised, restored, forced, unchanged)."""
+    return {action: sum(1 for d in decisions if d.action == action) for action in ACTIONS}

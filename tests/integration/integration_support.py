@@ -1,0 +1,108 @@
+"""Helpers of the integration tests: a real Prefect server in a subprocess, and Prefect CLI subprocesses
+talking to it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+SERVER_START_TIMEOUT_S = 90
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_environment() -> dict[str, str]:
+    """The test runner's environment without any Prefect or chanjiao setting: the subprocesses get exactly
+    the ones the tests give them (nothing of a developer's profile, server or production database)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CHANJIAO_"))}
+
+
+def tail(path: Path, lines: int = 60) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return f"({path} does not exist)"
+
+
+@dataclass
+class PrefectServer:
+    url: str                 # http://127.0.0.1:PORT
+    home: Path               # PREFECT_HOME of the server and of every client the tests start
+    log: Path
+    process: subprocess.Popen
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api"
+
+    def client_env(self, **extra: str) -> dict[str, str]:
+        """For a Prefect CLI subprocess (deploy, worker) talking to this server."""
+        return {**clean_environment(), "PREFECT_HOME": str(self.home), "PREFECT_API_URL": self.api_url,
+                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_CLI_PROMPT": "false",
+                "PYTHONUNBUFFERED": "1", **extra}
+
+    def prefect(self, *args: str, log: Path, timeout: float, env: dict[str, str] | None = None,
+                cwd: Path = PROJECT) -> subprocess.CompletedProcess:
+        """``prefect ARGS`` (this interpreter's, so the project's virtualenv) with its output in ``log``."""
+        with open(log, "ab") as out:
+            return subprocess.run([sys.executable, "-m", "prefect", *args], cwd=cwd, env=env or self.client_env(),
+                                  stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+
+
+def start_prefect_server(home: Path) -> PrefectServer:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**clean_environment(),
+           "PREFECT_HOME": str(home),
+           "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_UI_ENABLED": "false",              # no UI build to copy: a faster start
+           "PREFECT_UI_URL": url,                      # links in notifications
+           # No scheduled runs: the deployments' schedules are checked on the API, and a worker polling the
+           # pool must find only the runs a test created (not tonight's nightly, should the clock be near).
+           "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
+           "PYTHONUNBUFFERED": "1"}
+    log = home / "server.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                                    "--port", str(port)], cwd=home, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    server = PrefectServer(url=url, home=home, log=log, process=process)
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"prefect server exited with {process.returncode}:\n{tail(log)}")
+        try:
+            with urllib.request.urlopen(f"{server.api_url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop_prefect_server(server)
+            raise RuntimeError(f"prefect server not healthy after {SERVER_START_TIMEOUT_S} s:\n{tail(log)}")
+        time.sleep(0.25)
+
+
+def stop_prefect_server(server: PrefectServer) -> None:
+    """SIGTERM to the server's process group (it was started in its own session), SIGKILL if it lingers."""
+    if server.process.poll() is not None:
+        return
+    os.killpg(server.process.pid, signal.SIGTERM)
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
