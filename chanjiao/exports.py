@@ -18,6 +18,8 @@ SUBMISSIONS_COLUMNS = ("consortium_id", "name", "year", "kind", "due_date", "sta
 REJECTED_COLUMNS = ("file", "reason")
 FINDINGS_COLUMNS = ("consortium_id", "year", "kind", "version", "field", "rule", "severity", "message", "value",
                     "explained", "explanation", "override_by", "override_at", "override_reason")
+REMINDER_COLUMNS = ("province_code", "consortium_id", "name", "year", "kind", "due_date", "extended", "days_left",
+                    "status")
 REPORTING_TZ = ZoneInfo("Asia/Shanghai")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -49,6 +51,11 @@ def csv_bytes(frame: pd.DataFrame, columns: tuple[str, ...]) -> bytes:
     for row in frame[list(columns)].itertuples(index=False, name=None):
         writer.writerow([neutralise(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def reminder_csv(due: pd.DataFrame) -> bytes:
+    """``reminder-<date>.csv``: documents not yet filed whose due date is 14, 7 or 1 days away."""
+    return csv_bytes(due, REMINDER_COLUMNS)
 
 
 def submissions_csv(timeliness: pd.DataFrame) -> bytes:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from chanjiao.catalogue import KINDS
 from chanjiao.errors import ReferenceDataError
+from chanjiao.exports import REMINDER_COLUMNS
 
 STATUSES = ("on_time", "late", "missing", "not_yet_due")
 VERSION_COLUMNS = ("consortium_id", "year", "kind", "version", "submitted_on", "ingest_seq", "source_file",
@@ -164,8 +165,6 @@ def status_counts(frame: pd.DataFrame) -> dict[str, int]:
 
 PREVIOUS_YEAR_UNTIL = (1, 31)       # a nightly run keeps processing last year until 01-31 (late summaries)
 REMINDER_DAYS = (14, 7, 1)
-REMINDER_COLUMNS = ("province_code", "consortium_id", "name", "year", "kind", "due_date", "extended",
-                    "days_left", "status")
 
 
 def reporting_years(as_of: date) -> list[int]:

@@ -84,8 +84,9 @@ def validate_year(reference: ReferenceData, database_url: str, year: int, consor
         last_summaries = latest_versions(earlier[earlier["kind"] == "summary"])
         digests = q.validation_digests(versions, reference.registry, reference.layout, last_summaries,
                                        rules_version())
+        stored_digests = versions.get("validated_digest", pd.Series([None] * len(versions), index=versions.index))
         stale = versions if force else versions[[digests[int(v)] != stored for v, stored in
-                                                 zip(versions["version_id"], versions["validated_digest"])]]
+                                                 zip(versions["version_id"], stored_digests)]]
         progress.start("validate", len(versions))
         progress.advance("validate", len(versions) - len(stale))
         values = warehouse.values_for(versions["version_id"])

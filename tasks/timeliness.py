@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 from prefect import task
+from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
+from chanjiao.exports import reminder_csv
+from chanjiao.fileio import write_if_changed
 from chanjiao.reference import ReferenceData
 from chanjiao.timeliness import compute_timeliness, status_counts, versions_frame
 from warehouse import Warehouse
@@ -31,3 +35,40 @@ def province_timeliness(reference: ReferenceData, database_url: str, year: int, 
     logger.info("%s %d: %s", province_code, year,
                 ", ".join(f"{k} {v}" for k, v in status_counts(frame).items()))
     return frame
+
+
+@task(name="deadline-calendar", cache_policy=NO_CACHE)
+def deadline_calendar(reference: ReferenceData, database_url: str, years: list[int], as_of: date) -> pd.DataFrame:
+    """Every expected document of the years, all provinces, with its due date (extensions applied) and its
+    status as of ``as_of`` — read only: nothing is stored (the annual-compliance run stores timeliness)."""
+    warehouse = Warehouse.open(database_url)
+    try:
+        versions = versions_frame(warehouse.versions(consortium_ids=reference.registry.index))
+    finally:
+        warehouse.close()
+    frames = [compute_timeliness(reference.registry, versions, reference.deadlines, reference.extensions, year, as_of)
+              for year in years]
+    frames = [frame for frame in frames if len(frame)]
+    return pd.concat(frames, ignore_index=True) if frames else compute_timeliness(
+        reference.registry.iloc[0:0], versions, reference.deadlines, reference.extensions, years[0], as_of)
+
+
+@task(name="publish-reminders", task_run_name="publish-reminders-{as_of}", cache_policy=NO_CACHE, retries=2,
+      retry_delay_seconds=1)
+def publish_reminders(due: pd.DataFrame, reports_dir: Path, as_of: date) -> list[Path]:
+    """The documents not yet filed 14, 7 or 1 days before their due date: one CSV per province and year
+    (``reports/<year>/<province>/reminder-<as_of>.csv``) and one table artifact for the whole run."""
+    logger = get_run_logger()
+    paths = []
+    for (year, province), rows in due.groupby(["year", "province_code"], sort=True):
+        paths.append(write_if_changed(Path(reports_dir) / str(year) / province / f"reminder-{as_of:%Y-%m-%d}.csv",
+                                      reminder_csv(rows)))
+    if len(due):
+        create_table_artifact(due.astype(object).where(due.notna(), None).assign(
+            due_date=due["due_date"].map(str)).to_dict("records"), key="deadline-reminder",
+            description=f"Not yet filed, {as_of:%Y-%m-%d}: due in {', '.join(map(str, sorted(set(due['days_left']))))} days")
+        logger.info("%d documents not yet filed with a deadline ahead: %s", len(due),
+                    "; ".join(f"{r.consortium_id} {r.kind} due {r.due_date} ({r.days_left} d)" for r in due.head(10).itertuples()))
+    else:
+        logger.info("%s: no document is due in the reminder windows and unfiled", as_of)
+    return paths

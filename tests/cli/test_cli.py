@@ -85,6 +85,38 @@ def test_run_as_a_user_types_it_keeps_the_terminal_clean(tmp_path):
     assert "SX-2024-01     plan     2025-01-15  on_time        0  yes       v1" in status.stdout
 
 
+def test_progress_display_and_a_locked_province(tmp_path):
+    """``--progress`` draws the stages on stderr (and nothing else); with ``--no-wait`` a run on a province
+    another run holds stops at once with one line naming the holder."""
+    inbox = tmp_path / "inbox" / "2025"
+    inbox.mkdir(parents=True)
+    (inbox / "ok.csv").write_bytes(csv_bytes(minimal_fields(city_approved_on="2025-01-05")))
+    registry = tmp_path / "registry.csv"
+    registry.write_text(REGISTRY_CSV, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    command = [str(ROOT / ".venv" / "bin" / "chanjiao"), "run", "--year", "2025", "--province", "14",
+               "--inbox", str(tmp_path / "inbox"), "--registry", str(registry), "--warehouse",
+               str(tmp_path / "wh"), "--as-of", "2025-02-01"]
+    done = subprocess.run(command + ["--progress"], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    for label in ("files ingested", "versions validated", "provinces scored", "reports prepared", "PDFs rendered"):
+        assert label in done.stderr, done.stderr
+    assert "1/1" in done.stderr and "Traceback" not in done.stderr and "Error" not in done.stderr
+    assert "PDF reports: 1 reports and 1 receipts written" in done.stdout
+
+    holder = Warehouse.open(f"sqlite:///{tmp_path / 'wh' / 'warehouse.db'}")
+    try:
+        with holder.lock(["province-14"]):
+            locked = subprocess.run(command + ["--no-wait", "--no-pdf"], capture_output=True, text=True, env=env,
+                                    timeout=300)
+    finally:
+        holder.close()
+    assert locked.returncode == 2
+    assert locked.stderr.startswith(f"error: province-14 is being processed by another run (pid {os.getpid()} on ")
+    assert locked.stderr.count("\n") == 1
+
+
 def test_an_unreachable_database_is_one_clear_line_without_the_password(tmp_path, capsys):
     registry = tmp_path / "registry.csv"
     registry.write_text(REGISTRY_CSV, encoding="utf-8")
