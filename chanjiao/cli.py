@@ -360,6 +360,28 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify(args: argparse.Namespace) -> int:
+    """Create or update the failure notification (webhook block + automation) on the Prefect server."""
+    _quiet_prefect_environment(verbose=False)
+    from prefect.settings import PREFECT_API_URL
+
+    from chanjiao.notifications import setup_failure_notification
+
+    api_url = PREFECT_API_URL.value()
+    if not api_url:
+        raise ConfigurationError("PREFECT_API_URL is not set: point it at the Prefect server the deployments run "
+                                 "on (e.g. http://127.0.0.1:4200/api); a notification needs that server")
+    try:
+        block_id, automation_id = setup_failure_notification(args.webhook_url, name=args.name,
+                                                             payload=args.payload)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
+    _say(f"failure notification {args.name!r} on {api_url}: webhook block {block_id}, automation {automation_id}")
+    _say("  a run of nightly, on-demand, after-deadline or deadline-reminder that fails, crashes or times out "
+         f"is sent to the webhook ({args.payload} format); re-run this command to change it")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chanjiao", description="市域产教联合体 yearly compliance reporting")
     parser.add_argument("--version", action="version", version=f"chanjiao {__version__}")
@@ -448,6 +470,16 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", type=Path, default=Path("sample"))
     sample.add_argument("--seed", type=int, default=20250101)
     sample.set_defaults(handler=cmd_sample)
+    notify = commands.add_parser("notify", help="send failed unattended runs to a webhook (Prefect automation; "
+                                                "re-running updates it)")
+    notify.add_argument("--webhook-url", required=True,
+                        help="http(s) URL the notification is POSTed to (stored as a secret on the server)")
+    notify.add_argument("--format", dest="payload", choices=("generic", "wecom", "dingtalk"), default="generic",
+                        help="generic: JSON {source, notification, subject, body}; wecom/dingtalk: the group "
+                             "robot's text message (企业微信/钉钉群机器人)")
+    notify.add_argument("--name", default="chanjiao-run-failed",
+                        help="name of the notification block and of the automation (default: %(default)s)")
+    notify.set_defaults(handler=cmd_notify)
     return parser
 
 

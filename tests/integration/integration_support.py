@@ -54,11 +54,19 @@ class PrefectServer:
                 "PYTHONUNBUFFERED": "1", **extra}
 
     def prefect(self, *args: str, log: Path, timeout: float, env: dict[str, str] | None = None,
-                cwd: Path = PROJECT) -> subprocess.CompletedProcess:
-        """``prefect ARGS`` (this interpreter's, so the project's virtualenv) with its output in ``log``."""
+                cwd: Path = PROJECT) -> int:
+        """``prefect ARGS`` (this interpreter's, so the project's virtualenv) with its output in ``log``; its
+        exit code. Past ``timeout`` its whole process group (a worker's flow runs too) is killed and
+        :class:`subprocess.TimeoutExpired` raised."""
         with open(log, "ab") as out:
-            return subprocess.run([sys.executable, "-m", "prefect", *args], cwd=cwd, env=env or self.client_env(),
-                                  stdout=out, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+            process = subprocess.Popen([sys.executable, "-m", "prefect", *args], cwd=cwd,
+                                       env=env or self.client_env(), stdout=out, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stop_process_group(process)
+            raise
 
 
 def start_prefect_server(home: Path) -> PrefectServer:
@@ -96,13 +104,17 @@ def start_prefect_server(home: Path) -> PrefectServer:
         time.sleep(0.25)
 
 
-def stop_prefect_server(server: PrefectServer) -> None:
-    """SIGTERM to the server's process group (it was started in its own session), SIGKILL if it lingers."""
-    if server.process.poll() is not None:
+def stop_process_group(process: subprocess.Popen, grace: float = 20) -> None:
+    """SIGTERM to the process group of a process started in its own session, SIGKILL if it lingers."""
+    if process.poll() is not None:
         return
-    os.killpg(server.process.pid, signal.SIGTERM)
+    os.killpg(process.pid, signal.SIGTERM)
     try:
-        server.process.wait(timeout=20)
+        process.wait(timeout=grace)
     except subprocess.TimeoutExpired:
-        os.killpg(server.process.pid, signal.SIGKILL)
-        server.process.wait(timeout=10)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def stop_prefect_server(server: PrefectServer) -> None:
+    stop_process_group(server.process)

@@ -50,7 +50,9 @@ ORIGINAL = "2025/关于报送太忻（智能制造）市域产教联合体2025�
 CORRECTED = "2025/关于报送太忻（智能制造）市域产教联合体2025年度工作总结的函（更正）.json"
 CORRECTED_ID, CORRECTED_ON = "SX-2024-05", "2025-12-20"
 RECEIPT = re.compile(r"(?P<id>.+)-(?P<kind>plan|summary)-v(?P<version>\d+)\.\w+$")
-NOT_OUTPUTS = (".db", ".db-wal", ".db-shm", ".db-journal", ".lock", ".log")
+# Not outputs: the SQLite warehouse, the run locks and their holders (warehouse/locks.py), logs.
+NOT_OUTPUTS = (".db", ".db-wal", ".db-shm", ".db-journal", ".lock", ".owner", ".log")
+NOT_OUTPUT_FOLDERS = ("locks",)
 
 
 # --- the deployment ---------------------------------------------------------------------------------------
@@ -61,9 +63,9 @@ def deployed(prefect_api: PrefectServer, tmp_path_factory) -> dict:
     logs = tmp_path_factory.mktemp("deploy-logs")
     started = time.monotonic()
     pool = prefect_api.prefect("work-pool", "create", POOL, "--type", "process", log=logs / "pool.log", timeout=120)
-    assert pool.returncode == 0, tail(logs / "pool.log")
+    assert pool == 0, tail(logs / "pool.log")
     deploy = prefect_api.prefect("deploy", "--all", "--no-prompt", log=logs / "deploy.log", timeout=300)
-    return {"returncode": deploy.returncode, "log": logs / "deploy.log", "seconds": time.monotonic() - started}
+    return {"returncode": deploy, "log": logs / "deploy.log", "seconds": time.monotonic() - started}
 
 
 def read_deployment(name: str):
@@ -111,11 +113,11 @@ def run_worker_once(server: PrefectServer, env: dict[str, str], log: Path):
     """`prefect worker start --pool chanjiao --run-once`: runs the pool's due flow runs, then exits."""
     started = time.monotonic()
     try:
-        result = server.prefect("worker", "start", "--pool", POOL, "--run-once", log=log, env=env,
-                                timeout=WORKER_TIMEOUT_S)
+        returncode = server.prefect("worker", "start", "--pool", POOL, "--run-once", log=log, env=env,
+                                    timeout=WORKER_TIMEOUT_S)
     except Exception as exc:
         raise AssertionError(f"worker did not finish: {exc}\n{tail(log)}") from exc
-    assert result.returncode == 0, f"worker exited with {result.returncode}:\n{tail(log)}"
+    assert returncode == 0, f"worker exited with {returncode}:\n{tail(log)}"
     return time.monotonic() - started
 
 
@@ -152,7 +154,9 @@ def snapshot(warehouse: Path) -> dict[str, tuple[str, int]]:
     """Every output file under the warehouse: relative path → (sha256, mtime_ns)."""
     return {path.relative_to(warehouse).as_posix(): (hashlib.sha256(path.read_bytes()).hexdigest(),
                                                     path.stat().st_mtime_ns)
-            for path in sorted(warehouse.rglob("*")) if path.is_file() and not path.name.endswith(NOT_OUTPUTS)}
+            for path in sorted(warehouse.rglob("*"))
+            if path.is_file() and not path.name.endswith(NOT_OUTPUTS)
+            and path.relative_to(warehouse).parts[0] not in NOT_OUTPUT_FOLDERS}
 
 
 def provinces_of(registry: Path) -> dict[str, str]:
