@@ -59,8 +59,8 @@ def _plain(value: object) -> object:
     if isinstance(value, (Decimal, Fraction)):
         return str(value)
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):   # numpy scalars
-        return value.item()
-    if isinstance(value, float) and value != value:
+        value = value.item()
+    if isinstance(value, float) and value != value:                     # NaN, numpy's or Python's
         return None
     return value
 
@@ -131,6 +131,7 @@ class Decision:
     reasons: tuple[str, ...] = ()
     first_published_at: datetime | None = None     # of version 1, for the 修订版 note
     previous_published_at: datetime | None = None  # of the version this one revises
+    version_published_at: datetime | None = None   # of this version, when it was published before (re-render)
 
     @property
     def render(self) -> bool:
@@ -161,18 +162,21 @@ def decide(kind: str, year: int, subject: str, current: Fingerprint, history: li
     if latest.fingerprint == current.total:
         action = "forced" if force else "restored" if not file_exists else "unchanged"
         return Decision(action=action, version=latest.version, reasons=latest.reasons,
-                        previous_published_at=versions[-2].published_at if len(versions) > 1 else None, **common)
+                        previous_published_at=versions[-2].published_at if len(versions) > 1 else None,
+                        version_published_at=latest.published_at, **common)
     return Decision(action="revised", version=latest.version + 1,
                     reasons=revision_reasons(latest.parts, current.parts, extra_reasons),
                     previous_published_at=latest.published_at, **common)
 
 
 def revision_note(decision: Decision, when: datetime) -> dict | None:
-    """What the report prints about its version: nothing for a first version, the 修订版 box otherwise."""
+    """What the report prints about its version: nothing for a first version, the 修订版 box otherwise (a
+    version rendered again — restored, forced — keeps the date it was first published)."""
     if not decision.revised:
         return None
     return {"version": decision.version, "first_published": day_text(decision.first_published_at),
-            "previous_published": day_text(decision.previous_published_at), "published": day_text(when),
+            "previous_published": day_text(decision.previous_published_at),
+            "published": day_text(decision.version_published_at or when),
             "reasons": list(decision.reasons)}
 
 

@@ -96,7 +96,8 @@ def plan_province_reports(data: ProvinceYear, catalogue: Catalogue, published: I
 
     consortium_decisions = [p.decision for p in planned]
     revisions = revisions_listing(data, consortium_decisions, history, now)
-    revised_now = [d.subject for d in consortium_decisions if d.action == "revised"]
+    # The consortia whose own data made them revise (a template change revises every report, and says so).
+    revised_now = [d.subject for d in consortium_decisions if d.action == "revised" and REASONS_ZH["data"] in d.reasons]
     context = province_context(data, catalogue, revisions=revisions)
     mark = fingerprint(context, template=template, framework=data.framework.digest)
     target = Path(folder) / "province.pdf"

@@ -419,7 +419,8 @@ class Warehouse:
                         kind=record.kind, year=record.year, province_code=province_code, subject=record.subject,
                         version=record.version, fingerprint=record.fingerprint,
                         parts=json.dumps(record.parts, sort_keys=True), reasons="；".join(record.reasons),
-                        path=record.path, pages=record.pages, published_at=record.published_at or now,
+                        path=record.path, pages=record.pages,
+                        published_at=(record.published_at or now).astimezone(timezone.utc),
                         rendered_at=now, pipeline_version=__version__))
                 else:
                     row.path, row.pages, row.rendered_at = record.path, record.pages, now

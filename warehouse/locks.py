@@ -91,7 +91,7 @@ def _read_owner(path: Path) -> dict | None:
 def _advisory_locks(engine: Engine, names: Sequence[str], wait_seconds: float) -> Iterator[None]:
     with engine.connect() as connection:
         connection.execute(text("SELECT set_config('application_name', :holder, false)"),
-                           {"holder": "chanjiao " + json.dumps(_holder())})
+                           {"holder": _application_name(_holder())})
         connection.commit()
         held: list[int] = []
         try:
@@ -124,11 +124,17 @@ def _pg_holder(connection, key: int) -> dict | None:
         "WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = "
         "(:key & x'ffffffffffffffff'::bigint) LIMIT 1"), {"key": key}).first()
     if row and row[0] and row[0].startswith("chanjiao "):
-        try:
-            return json.loads(row[0].removeprefix("chanjiao "))
-        except ValueError:
-            return None
+        parts = row[0].split(" ", 3)
+        if len(parts) == 4 and parts[1].isdigit():
+            return {"pid": int(parts[1]), "since": parts[2], "host": parts[3]}
     return None
+
+
+def _application_name(holder: dict) -> str:
+    """``chanjiao <pid> <since> <host>``: PostgreSQL keeps only 63 bytes of an application_name, so the
+    holder is written compactly, host last (the part that may be cut)."""
+    name = f"chanjiao {holder['pid']} {holder['since'].removesuffix('+00:00')} {holder['host']}"
+    return name.encode("utf-8")[:63].decode("utf-8", errors="ignore")
 
 
 @contextmanager

@@ -184,3 +184,89 @@ def test_override_reasons_are_masked_like_notes():
                   "contact_phone": FieldValue("contact_phone", "13812345678", "13812345678")}}
     masked = mask_override_reasons(findings, values)
     assert masked["override_reason"].tolist() == ["已电话核实（联系人王** 138****5678）", None]
+
+
+# --- validation digests: a version whose inputs did not change is not validated again ---------------------------
+
+DIGEST_VERSIONS = pd.DataFrame([
+    {"version_id": 11, "consortium_id": "SX-2024-01", "year": 2025, "kind": "summary", "version": 1, "sha256": "a" * 64},
+    {"version_id": 12, "consortium_id": "SX-2024-01", "year": 2025, "kind": "plan", "version": 1, "sha256": "b" * 64},
+    {"version_id": 13, "consortium_id": "SX-2024-02", "year": 2025, "kind": "summary", "version": 1, "sha256": "c" * 64},
+    {"version_id": 14, "consortium_id": "HN-2024-01", "year": 2025, "kind": "summary", "version": 1, "sha256": "d" * 64},
+])
+LAST_SUMMARIES = pd.DataFrame([
+    {"version_id": 3, "consortium_id": "SX-2024-01", "year": 2024, "kind": "summary", "sha256": "e" * 64},
+    {"version_id": 4, "consortium_id": "HN-2024-01", "year": 2024, "kind": "summary", "sha256": "f" * 64},
+])
+
+
+def digests(reference, versions=DIGEST_VERSIONS, registry=None, layout=None, last=LAST_SUMMARIES, rules="rules-1"):
+    return q.validation_digests(versions, reference.registry if registry is None else registry,
+                                reference.layout if layout is None else layout, last, rules)
+
+
+def changed(before: dict, after: dict) -> set[int]:
+    assert before.keys() == after.keys()
+    return {vid for vid in before if before[vid] != after[vid]}
+
+
+def test_the_same_inputs_give_the_same_digest_per_version(reference):
+    first = digests(reference)
+    assert set(first) == {11, 12, 13, 14} and all(isinstance(vid, int) for vid in first)
+    assert all(len(value) == 64 for value in first.values())
+    assert len(set(first.values())) == 4
+    again = q.validation_digests(DIGEST_VERSIONS.copy(), reference.registry.copy(), reference.layout.copy(),
+                                 LAST_SUMMARIES.copy(), "rules-1")
+    assert again == first
+    # Row order does not matter, neither of the versions nor of the layout.
+    shuffled = digests(reference, versions=DIGEST_VERSIONS.sample(frac=1, random_state=6),
+                       layout=reference.layout.sample(frac=1, random_state=6))
+    assert shuffled == first
+
+
+def test_a_new_file_changes_only_its_versions_digest(reference):
+    versions = DIGEST_VERSIONS.copy()
+    versions.loc[versions["version_id"] == 13, "sha256"] = "9" * 64
+    assert changed(digests(reference), digests(reference, versions=versions)) == {13}
+
+
+def test_a_registry_change_reaches_only_that_consortiums_versions(reference):
+    registry = reference.registry.copy()
+    registry.loc["SX-2024-01", "name"] = "大同市通用航空产教联合体（更名）"
+    assert changed(digests(reference), digests(reference, registry=registry)) == {11, 12}
+    registry = reference.registry.copy()
+    registry.loc["SX-2024-02", "city"] = "太原市"
+    assert changed(digests(reference), digests(reference, registry=registry)) == {13}
+    registry = reference.registry.copy()
+    registry.loc["SX-2025-01", "name"] = "别的联合体"                     # no version of it here
+    assert changed(digests(reference), digests(reference, registry=registry)) == set()
+
+
+def test_last_years_summary_changes_that_consortiums_digests(reference):
+    last = LAST_SUMMARIES.copy()
+    last.loc[last["consortium_id"] == "SX-2024-01", "sha256"] = "0" * 64
+    assert changed(digests(reference), digests(reference, last=last)) == {11, 12}
+    last = LAST_SUMMARIES.copy()
+    last.loc[last["consortium_id"] == "HN-2024-01", "version_id"] = 5       # a later version, same bytes
+    assert changed(digests(reference), digests(reference, last=last)) == {14}
+    added = pd.concat([LAST_SUMMARIES, pd.DataFrame([{"version_id": 6, "consortium_id": "SX-2024-02", "year": 2024,
+                                                      "kind": "summary", "sha256": "1" * 64}])], ignore_index=True)
+    assert changed(digests(reference), digests(reference, last=added)) == {13}
+    assert changed(digests(reference), digests(reference, last=LAST_SUMMARIES.iloc[0:0])) == {11, 12, 14}
+
+
+def test_the_layout_and_the_rules_change_every_digest(reference):
+    layout = reference.layout.copy()
+    layout.loc[layout.index[0], "level"] = "core" if layout.loc[layout.index[0], "level"] != "core" else "key"
+    assert changed(digests(reference), digests(reference, layout=layout)) == {11, 12, 13, 14}
+    assert changed(digests(reference), digests(reference, layout=reference.layout.iloc[0:0])) == {11, 12, 13, 14}
+    assert changed(digests(reference), digests(reference, rules="rules-2")) == {11, 12, 13, 14}
+
+
+def test_a_consortium_not_in_the_registry_still_gets_a_digest(reference):
+    versions = pd.DataFrame([{"version_id": 21, "consortium_id": "XX-9999-01", "year": 2025, "kind": "plan",
+                              "version": 1, "sha256": "7" * 64}])
+    found = digests(reference, versions=versions)
+    assert set(found) == {21} and len(found[21]) == 64
+    assert digests(reference, versions=versions) == found
+    assert q.validation_digests(versions.iloc[0:0], reference.registry, reference.layout, LAST_SUMMARIES, "r") == {}

@@ -1,12 +1,15 @@
 """Timeliness and version choice, against dates worked out by hand from deadlines.csv."""
 
+import random
 from datetime import date
 
 import pandas as pd
 import pytest
 
 from chanjiao.errors import ReferenceDataError
-from chanjiao.timeliness import compute_timeliness, due_date, expected_filers, first_versions, latest_versions
+from chanjiao.exports import REMINDER_COLUMNS
+from chanjiao.timeliness import (compute_timeliness, deadline_years, due_date, expected_filers, first_versions,
+                                 latest_versions, passed_deadlines, reminders, reporting_years)
 
 
 def versions(*rows):
@@ -150,3 +153,90 @@ def test_status_counts():
     from chanjiao.timeliness import status_counts
     assert status_counts(frame) == {"on_time": 2, "late": 1, "missing": 1, "not_yet_due": 0,
                                     "not_city_approved": 2}
+
+
+# --- the calendar of unattended runs -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("as_of, years", [
+    (date(2026, 1, 1), [2025, 2026]),
+    (date(2026, 1, 15), [2025, 2026]),
+    (date(2026, 1, 31), [2025, 2026]),          # late summaries of last year still come in
+    (date(2026, 2, 1), [2026]),
+    (date(2026, 12, 31), [2026]),
+    (date(2025, 12, 15), [2025]),
+])
+def test_reporting_years(as_of, years):
+    assert reporting_years(as_of) == years
+
+
+def test_deadline_years_span_the_year_before_and_after():
+    assert deadline_years(date(2026, 5, 1)) == [2025, 2026, 2027]
+    assert deadline_years(date(2025, 12, 31)) == [2024, 2025, 2026]
+
+
+def _year_2025(reference, as_of, *filed):
+    """Timeliness of 2025 as of ``as_of``: plans due 01-15, summaries 12-15, SX-2024-02's extended to 12-31."""
+    rows = [(cid, 2025, kind, 1, day, n, f"2025/{cid}-{kind}.csv", None, False)
+            for n, (cid, kind, day) in enumerate(filed, start=1)]
+    return compute_timeliness(reference.registry, versions(*rows), reference.deadlines, reference.extensions, 2025,
+                              as_of=as_of)
+
+
+def _keys(frame):
+    return sorted(zip(frame["consortium_id"], frame["kind"]))
+
+
+def test_passed_deadlines_are_the_rows_due_the_day_before(reference):
+    plans = [("HN-2024-01", "plan"), ("SX-2024-01", "plan"), ("SX-2024-02", "plan"), ("SX-2025-01", "plan")]
+    frame = _year_2025(reference, date(2025, 1, 16), ("SX-2024-01", "plan", date(2025, 1, 10)))
+    assert _keys(passed_deadlines(frame, date(2025, 1, 16))) == plans       # filed or not
+    assert len(passed_deadlines(frame, date(2025, 1, 15))) == 0             # due today: not passed yet
+    assert len(passed_deadlines(frame, date(2025, 1, 17))) == 0             # passed two days ago: acted on already
+    late = _year_2025(reference, date(2026, 1, 1))
+    assert _keys(passed_deadlines(late, date(2025, 12, 16))) == [("HN-2024-01", "summary"), ("SX-2024-01", "summary"),
+                                                                ("SX-2025-01", "summary")]
+    assert _keys(passed_deadlines(late, date(2026, 1, 1))) == [("SX-2024-02", "summary")]   # its extension
+    assert len(passed_deadlines(late.iloc[0:0], date(2026, 1, 1))) == 0
+
+
+def test_reminders_14_7_and_1_days_before_for_documents_not_filed(reference):
+    filed = ("SX-2024-01", "summary", date(2025, 11, 20))
+    for as_of, days in [(date(2025, 12, 1), 14), (date(2025, 12, 8), 7), (date(2025, 12, 14), 1)]:
+        due = reminders(_year_2025(reference, as_of, filed), as_of)
+        assert list(due.columns) == list(REMINDER_COLUMNS)
+        assert _keys(due) == [("HN-2024-01", "summary"), ("SX-2025-01", "summary")]   # SX-2024-01 filed already
+        assert due["days_left"].tolist() == [days, days]
+        assert set(due["status"]) == {"未报送"}
+        assert set(due["due_date"]) == {date(2025, 12, 15)}
+    for as_of in (date(2025, 11, 30), date(2025, 12, 2), date(2025, 12, 9), date(2025, 12, 15), date(2025, 12, 16)):
+        assert len(reminders(_year_2025(reference, as_of, filed), as_of)) == 0, as_of
+
+
+def test_an_extension_is_reminded_on_its_own_date(reference):
+    for as_of, days in [(date(2025, 12, 17), 14), (date(2025, 12, 24), 7), (date(2025, 12, 30), 1)]:
+        due = reminders(_year_2025(reference, as_of), as_of)
+        assert due[["consortium_id", "kind", "extended", "days_left"]].values.tolist() == [
+            ["SX-2024-02", "summary", True, days]]
+    # Not on the dates the others are reminded (23 days left on 12-08).
+    due = reminders(_year_2025(reference, date(2025, 12, 8)), date(2025, 12, 8))
+    assert "SX-2024-02" not in set(due["consortium_id"])
+
+
+def test_reminders_are_sorted_by_province_due_date_and_consortium(reference):
+    frame = _year_2025(reference, date(2025, 12, 1))
+    order = list(frame.index)
+    random.Random(6).shuffle(order)
+    due = reminders(frame.loc[order], date(2025, 12, 1), days_before=(30, 14))
+    assert due[["province_code", "consortium_id", "days_left"]].values.tolist() == [
+        ["14", "SX-2024-01", 14], ["14", "SX-2025-01", 14], ["14", "SX-2024-02", 30], ["43", "HN-2024-01", 14]]
+    assert list(due.index) == [0, 1, 2, 3]
+    assert due["days_left"].dtype.kind == "i"
+
+
+def test_no_timeliness_rows_means_an_empty_reminder_list_with_its_columns(reference):
+    empty = _year_2025(reference, date(2025, 12, 1)).iloc[0:0]
+    for frame in (empty, pd.DataFrame()):
+        due = reminders(frame, date(2025, 12, 1))
+        assert len(due) == 0 and list(due.columns) == list(REMINDER_COLUMNS)
+    nothing_due = reminders(_year_2025(reference, date(2025, 12, 2)), date(2025, 12, 2))
+    assert len(nothing_due) == 0 and list(nothing_due.columns) == list(REMINDER_COLUMNS)

@@ -1,13 +1,14 @@
 """The warehouse API on SQLite and on a real PostgreSQL (see the ``database_url`` fixture)."""
 
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from builders import csv_bytes, minimal_fields
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from chanjiao.errors import ConfigurationError, NotFoundError
 from chanjiao.ingest import parse_submission
+from chanjiao.publication import Published
 from warehouse import Warehouse
 
 
@@ -146,3 +147,82 @@ def test_a_missing_cell_from_a_frame_is_stored_as_null(warehouse, catalogue):
     saved = warehouse.save_submission(submission(catalogue))
     warehouse.save_findings([saved.id], [_finding(saved.id, explanation=float("nan"))])
     assert warehouse.findings([saved.id])[0]["explanation"] is None      # PostgreSQL would keep the text 'NaN'
+
+
+def test_validation_digests_are_kept_with_the_validated_versions(warehouse, catalogue):
+    first = warehouse.save_submission(submission(catalogue, "2025/a.csv"))
+    second = warehouse.save_submission(submission(catalogue, "2025/b.csv", co_majors=3))
+    assert {v.id: v.validated_digest for v in warehouse.versions(2025)} == {first.id: None, second.id: None}
+    warehouse.save_findings([first.id, second.id], [], digests={first.id: "a" * 64})
+    assert {v.id: v.validated_digest for v in warehouse.versions(2025)} == {first.id: "a" * 64, second.id: None}
+    warehouse.save_findings([first.id], [])                       # validated again without a digest: cleared
+    assert {v.id: v.validated_digest for v in warehouse.versions(2025)} == {first.id: None, second.id: None}
+
+
+# --- published report versions -------------------------------------------------------------------------------
+
+BEIJING = timezone(timedelta(hours=8))
+FIRST = datetime(2026, 1, 1, 1, 30, tzinfo=BEIJING)             # 2025-12-31 17:30 UTC
+LATER = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)
+
+
+def published(subject="SX-2024-01", version=1, kind="consortium", at=FIRST, **extra) -> Published:
+    fields = {"kind": kind, "year": 2025, "subject": subject, "version": version, "fingerprint": f"{version:064x}",
+              "parts": {"template": "t1", "framework": "c8ec", "data": "d" * 64},
+              "reasons": ("本联合体报送数据或数据质量结论更新", "省内联合体数据更新：SX-2024-01、SX-2024-02"),
+              "published_at": at, "path": f"reports/2025/14/versions/{subject}-v{version}.pdf", "pages": 11}
+    return Published(**{**fields, **extra})
+
+
+def test_a_published_version_reads_back_as_it_was_recorded(warehouse):
+    record = published()
+    assert warehouse.record_report_versions([(record, "14")]) == 1
+    [back] = warehouse.report_versions(2025)
+    assert back.published_at.tzinfo is not None
+    assert back.published_at == FIRST                              # the same instant, whatever the zone
+    assert back == record
+    assert back.reasons == ("本联合体报送数据或数据质量结论更新", "省内联合体数据更新：SX-2024-01、SX-2024-02")
+    assert back.parts == {"template": "t1", "framework": "c8ec", "data": "d" * 64}
+    no_reasons = published("SX-2024-02", reasons=(), parts={})
+    warehouse.record_report_versions([(no_reasons, "14")])
+    assert warehouse.report_versions(2025)[1] == no_reasons
+
+
+def test_rendering_a_version_again_updates_its_file_but_not_when_it_was_published(warehouse):
+    warehouse.record_report_versions([(published(at=LATER), "14")])
+    again = published(at=LATER + timedelta(days=30), path="reports/2025/14/versions/elsewhere.pdf", pages=12)
+    assert warehouse.record_report_versions([(again, "14")]) == 1
+    [back] = warehouse.report_versions(2025)
+    assert (back.path, back.pages, back.version) == ("reports/2025/14/versions/elsewhere.pdf", 12, 1)
+    assert back.published_at == LATER
+    with warehouse.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM report_versions")).scalar() == 1
+
+
+def test_a_new_version_is_added_beside_the_earlier_ones(warehouse):
+    warehouse.record_report_versions([(published(at=LATER), "14")])
+    warehouse.record_report_versions([(published(version=2, at=LATER + timedelta(days=1), reasons=("r",)), "14")])
+    versions = warehouse.report_versions(2025)
+    assert [(p.subject, p.version, p.reasons) for p in versions] == [
+        ("SX-2024-01", 1, published().reasons), ("SX-2024-01", 2, ("r",))]
+    assert versions[0].published_at == LATER and versions[1].published_at == LATER + timedelta(days=1)
+
+
+def test_report_versions_by_year_province_and_kind(warehouse):
+    warehouse.record_report_versions([
+        (published("SX-2024-02", 2, at=LATER), "14"),
+        (published("SX-2024-02", 1, at=LATER), "14"),
+        (published("14", 1, kind="province", at=LATER), "14"),
+        (published("HN-2024-01", 1, at=LATER), "43"),
+        (published("SX-2024-01-summary-v2", 1, kind="receipt", at=LATER), "14"),
+        (published("SX-2024-01", 1, at=LATER, year=2024), "14"),
+    ])
+    everything = [(p.kind, p.subject, p.version) for p in warehouse.report_versions(2025)]
+    assert everything == [("consortium", "HN-2024-01", 1), ("consortium", "SX-2024-02", 1),
+                          ("consortium", "SX-2024-02", 2), ("province", "14", 1),
+                          ("receipt", "SX-2024-01-summary-v2", 1)]
+    assert [(p.kind, p.subject) for p in warehouse.report_versions(2025, "43")] == [("consortium", "HN-2024-01")]
+    assert [p.subject for p in warehouse.report_versions(2025, "14", kind="consortium")] == ["SX-2024-02"] * 2
+    assert [p.subject for p in warehouse.report_versions(2025, kind="receipt")] == ["SX-2024-01-summary-v2"]
+    assert [p.year for p in warehouse.report_versions(2024)] == [2024]
+    assert warehouse.report_versions(2026) == [] and warehouse.report_versions(2025, "11") == []
