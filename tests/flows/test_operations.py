@@ -56,12 +56,13 @@ def late_resubmission(sample_dir: Path, inbox: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def published(sample_dir, tmp_path_factory):
-    """The sample's 2024 data and its 2025 reports, published once (every report at version 1)."""
+def published(sample_dir, tmp_path_factory, module_database_url):
+    """The sample's 2024 data and its 2025 reports, published once (every report at version 1), on SQLite
+    and on PostgreSQL (where the run locks are advisory locks)."""
     folder = tmp_path_factory.mktemp("operations")
     inbox = folder / "inbox"
     shutil.copytree(sample_dir / "inbox", inbox)
-    warehouse_dir, url = folder / "warehouse", f"sqlite:///{folder / 'warehouse.db'}"
+    warehouse_dir, url = folder / "warehouse", module_database_url
     run(sample_dir, inbox, warehouse_dir, url, year=2024)
     first = run(sample_dir, inbox, warehouse_dir, url, year=2025, pdf=True)
     return {"folder": folder, "inbox": inbox, "warehouse_dir": warehouse_dir, "url": url, "first": first}
