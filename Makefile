@@ -7,7 +7,7 @@ YEAR  ?= 2025
 # uv trusts the system's certificate store (as pip and curl do on Debian), so a site CA just works.
 export UV_NATIVE_TLS ?= 1
 
-.PHONY: setup system-packages python-env demo test bench lock sample clean
+.PHONY: setup system-packages python-env demo test bench bench-national lock sample clean
 
 setup: system-packages python-env
 
@@ -36,6 +36,10 @@ bench: setup
 	$(PY) benchmarks/validate_summaries.py
 	$(PY) benchmarks/score_province.py
 	$(PY) benchmarks/render_reports.py
+
+# A national year, 31 provinces × 50 consortia (~20 min on 2 cores): stage times, no-change re-run, overhead.
+bench-national: setup
+	$(PY) benchmarks/national.py --provinces 31 --per-province 50
 
 # Re-pin after changing dependencies in pyproject.toml (no index URLs are recorded).
 lock:

@@ -33,29 +33,12 @@ sys.path[:0] = [str(ROOT)]
 log = logging.getLogger("benchmarks.render_reports")
 
 
-def _clone_file(source: Path, target: Path, fmt: str, encoding: str, swaps: dict[str, str]) -> None:
-    """``source`` with every occurrence of the consortium's id and name swapped for the clone's."""
-    if fmt == "xlsx":
-        from openpyxl import load_workbook
-
-        book = load_workbook(source)
-        for sheet in book.worksheets:
-            for row in sheet.iter_rows():
-                for cell in row:
-                    if isinstance(cell.value, str) and cell.value in swaps:
-                        cell.value = swaps[cell.value]
-        book.save(target)
-        return
-    text = source.read_bytes().decode(encoding)
-    for old, new in swaps.items():
-        text = text.replace(old, new)
-    target.write_bytes(text.encode(encoding))
-
-
 def build_province(sample: Path, out: Path, consortia: int) -> list[str]:
     """``out/registry.csv`` and ``out/inbox``: the sample plus clones of its Hunan consortia up to ``consortia``
     in province 43. Returns the clone ids."""
     import csv
+
+    from chanjiao.national import clone_file
 
     manifest = json.loads((sample / "manifest.json").read_text(encoding="utf-8"))
     shutil.copytree(sample / "inbox", out / "inbox")
@@ -72,8 +55,8 @@ def build_province(sample: Path, out: Path, consortia: int) -> list[str]:
         swaps = {source["consortium_id"]: clone["consortium_id"], source["name"]: clone["name"]}
         for f in (f for f in files if f["consortium_id"] == source["consortium_id"]):
             path = sample / "inbox" / f["file"]
-            _clone_file(path, out / "inbox" / f["file"].split("/")[0] / f"{clone['consortium_id']}-{path.name}",
-                        f["format"], f["encoding"], swaps)
+            clone_file(path, out / "inbox" / f["file"].split("/")[0] / f"{clone['consortium_id']}-{path.name}",
+                       f["format"], f["encoding"], swaps)
         clones.append(clone)
     with open(out / "registry.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
