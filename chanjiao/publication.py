@@ -30,7 +30,7 @@ from chanjiao.exports import beijing_time
 
 # Context keys that say when, not what: excluded from the fingerprint so a nightly run with nothing new
 # re-renders nothing (the cover's 数据截至 date stays that of the version's first rendering).
-VOLATILE_KEYS = frozenset({"generated_at", "as_of", "revision", "revisions_note"})
+VOLATILE_KEYS = frozenset({"generated_at", "as_of", "scored_at", "revision", "revisions_note"})
 
 # Why a report was revised, in the words the reports print, most specific first.
 REASONS_ZH = {
@@ -40,6 +40,7 @@ REASONS_ZH = {
     "template": "报告模板或程序版本更新",
     "peers": "省内其他联合体数据更新（中位数、排名等对比数据变化）",
     "consortia": "省内联合体数据更新",
+    "other": "评价结果更新",
 }
 ACTIONS = ("new", "revised", "restored", "forced", "unchanged")
 
@@ -72,10 +73,11 @@ def digest(value: object) -> str:
 
 
 def template_digest(folder: Path) -> str:
-    """The template version: every file under ``report_templates/`` (names and bytes) and the pipeline
-    version (the core builds the charts and tables the templates print)."""
+    """The templates' version: every file under ``report_templates/`` (names and bytes) but its README, and
+    the pipeline version."""
     hasher = hashlib.sha256(f"chanjiao {__version__}\n".encode())
-    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    for path in sorted(p for p in Path(folder).rglob("*")
+                       if p.is_file() and "__pycache__" not in p.parts and p.name != "README.md"):
         hasher.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
         hasher.update(hashlib.sha256(path.read_bytes()).digest())
     return hasher.hexdigest()
@@ -91,15 +93,16 @@ class Fingerprint:
 
 
 def fingerprint(context: Mapping, *, template: str, framework: str, data: object = None,
-                history: object = None) -> Fingerprint:
-    """A report's fingerprint: its whole context plus the template and framework versions; ``data`` and
-    ``history`` are the context's parts that are the consortium's own submissions and its earlier years."""
+                history: object = None, peers: object = None, attachments: tuple[bytes, ...] = ()) -> Fingerprint:
+    """A report's fingerprint: its whole context and embedded files plus the template and framework versions;
+    ``data``, ``peers`` and ``history`` are the context's parts that are the consortium's own submissions,
+    the province's comparison figures and its earlier years (to name a revision's reasons)."""
     parts = {"template": template, "framework": framework}
-    if data is not None:
-        parts["data"] = digest(data)
-    if history is not None:
-        parts["history"] = digest(history)
-    return Fingerprint(total=digest({"context": context, "parts": parts}), parts=parts)
+    for name, part in (("data", data), ("peers", peers), ("history", history)):
+        if part is not None:
+            parts[name] = digest(part)
+    files = [hashlib.sha256(content).hexdigest() for content in attachments]
+    return Fingerprint(total=digest({"context": context, "parts": parts, "attachments": files}), parts=parts)
 
 
 @dataclass(frozen=True)
@@ -143,11 +146,19 @@ class Decision:
         return self.version > 1
 
 
+def unchanged(published: Published) -> Decision:
+    """The decision for a report whose inputs are known not to have changed (its latest version stands)."""
+    return Decision(kind=published.kind, year=published.year, subject=published.subject, action="unchanged",
+                    version=published.version, fingerprint=Fingerprint(published.fingerprint, dict(published.parts)),
+                    reasons=published.reasons, version_published_at=published.published_at)
+
+
 def revision_reasons(before: Mapping[str, str], after: Mapping[str, str], extra: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """Why a fingerprint moved, in Chinese: the parts that changed, else the peers (what is left)."""
-    changed = tuple(REASONS_ZH[name] for name in ("data", "history", "framework", "template")
+    """Why a fingerprint moved, in Chinese: the parts that changed (own data, the province's comparison
+    figures, earlier years, framework, template), else a neutral "评价结果更新"."""
+    changed = tuple(REASONS_ZH[name] for name in ("data", "peers", "history", "framework", "template")
                     if name in after and before.get(name) != after.get(name))
-    return changed + extra if (changed or extra) else (REASONS_ZH["peers"],)
+    return changed + extra if (changed or extra) else (REASONS_ZH["other"],)
 
 
 def decide(kind: str, year: int, subject: str, current: Fingerprint, history: list[Published], *,

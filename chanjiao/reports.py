@@ -501,12 +501,13 @@ def consortium_attachment(data: ProvinceYear, consortium_id: str) -> bytes:
     findings = data.findings[data.findings["consortium_id"] == consortium_id] if len(data.findings) else data.findings
     finding_columns = ["kind", "version", "field", "rule", "severity", "veto", "message", "value", "explained",
                        "explanation", "override_by", "override_at", "override_reason"]
+    # No as-of date or scoring time: the attachment says what was scored, so an unchanged report stays the
+    # same file from night to night (the cover prints the as-of date of the version).
     document = {
         "consortium_id": consortium_id, "year": data.year, "province_code": data.province_code,
-        "as_of": data.as_of.isoformat(),
         "framework": {"id": score["framework_id"], "version": score["framework_version"],
                       "digest": score["framework_digest"]},
-        "score": {k: _jsonable(v) for k, v in score.items()},
+        "score": {k: _jsonable(v) for k, v in score.items() if k not in ("as_of", "scored_at")},
         "indicators": [{k: _jsonable(v) for k, v in row.items()} for row in data.indicators
                        if row["consortium_id"] == consortium_id],
         "points": [{k: _jsonable(v) for k, v in row.items()} for row in data.points

@@ -18,16 +18,18 @@ from __future__ import annotations
 import json
 import unicodedata
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 
 import pandas as pd
 
+from chanjiao import __version__
 from chanjiao.catalogue import Catalogue
 from chanjiao.formatting import fmt_number, fmt_score, fmt_value, round_half_up
 from chanjiao.frameworks import PER_PART, Framework, Part, Point
+from chanjiao.publication import digest
 from chanjiao.quality import usable_values
 
 OK, EMPTY, UNUSABLE = "ok", "empty", "unusable"
@@ -590,3 +592,27 @@ def score_year(framework: Framework, catalogue: Catalogue, registry: pd.DataFram
     return YearScores(framework=framework, year=year, province_code=province_code, consortia=scored,
                       indicators=indicators, points=points, plan=plan, versions=versions)
 
+
+
+def scoring_inputs_digest(framework: Framework, previous_framework: Framework, registry: pd.DataFrame,
+                          milestones: pd.DataFrame, latest: pd.DataFrame, overrides: Iterable,
+                          summaries: pd.DataFrame, code: str = __version__) -> str:
+    """A digest of everything :func:`score_year` reads for a province's year: the frameworks, the expected
+    filers, the milestone calendar, the latest versions (each named by its file's sha256 and the digest of
+    its validation, which fixes its findings), reviewers' overrides and the summaries' timeliness. The
+    same digest as when the stored scores were made means they stand. ``code``: the pipeline's code version."""
+    columns = [c for c in ("version_id", "consortium_id", "year", "kind", "version", "sha256", "withdrawn",
+                           "validated_digest") if c in latest.columns]
+    return digest({
+        "pipeline": code,
+        "frameworks": [framework.digest, previous_framework.digest],
+        "registry": _records(registry.sort_index().reset_index()),
+        "milestones": _records(milestones),
+        "versions": latest[columns].sort_values("version_id").to_dict("records") if len(latest) else [],
+        "overrides": sorted(repr(o) for o in overrides),
+        "summaries": _records(summaries.sort_values(["consortium_id", "kind"])) if len(summaries) else [],
+    })
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")

@@ -14,7 +14,6 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from prefect import flow
-from prefect.futures import as_completed
 
 from chanjiao import progress
 from chanjiao.settings import Settings
@@ -24,7 +23,7 @@ from tasks.housekeeping import INBOX_LOCK, clean_partial_outputs, province_lock,
 from tasks.ingest import ingest_inbox
 from tasks.quality import export_findings, publish_quality_summary, validate_year, write_receipts, years_to_validate
 from tasks.reference import load_reference_data
-from tasks.reports import RenderSummary, build_reports, publish_reports, render_pdf_batch, render_pdfs
+from tasks.reports import build_reports, publish_reports, render_on_dask, render_pdfs
 from tasks.scoring import export_scores, publish_ranking, score_province
 from tasks.timeliness import province_timeliness
 
@@ -40,28 +39,11 @@ def _run_name() -> str:
     from prefect.runtime import flow_run
 
     parameters = flow_run.parameters
-    year = parameters.get("year") or "current"
+    as_of = parameters.get("as_of")
+    as_of = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    year = parameters.get("year") or "-".join(map(str, reporting_years(as_of or today_in_china())))
     provinces = parameters.get("provinces")
     return f"annual-compliance-{year}-" + ("-".join(provinces) if provinces else "all")
-
-
-def render_on_dask(jobs: list, year: int, address: str | None, batch_size: int, workers: int | None) -> RenderSummary:
-    """Render the PDFs in batches on a Dask cluster: an existing one at ``address``, or a local one with one
-    single-threaded worker process per core. Each batch renders in-process on its worker."""
-    from prefect_dask import DaskTaskRunner
-
-    runner = (DaskTaskRunner(address=address) if address else
-              DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True}))
-    batches = [jobs[i:i + batch_size] for i in range(0, len(jobs), batch_size)]
-    results = []
-    with runner:
-        futures = [runner.submit(render_pdf_batch, {"jobs": batch, "year": year, "batch": n})
-                   for n, batch in enumerate(batches, 1)]
-        for future in as_completed(futures):
-            batch = future.result()
-            results += batch
-            progress.advance("render", len(batch))
-    return RenderSummary(results)
 
 
 @flow(name="annual-compliance", flow_run_name=_run_name, validate_parameters=True)
@@ -116,14 +98,15 @@ def _process_year(year: int, province_codes: list[str], as_of: date, reference, 
     """One year's stages for its provinces (wiring only: every step is a task)."""
     url, reports_dir = settings.url, settings.reports_dir
     mark = time.perf_counter()
-    timeliness = {code: province_timeliness(reference, url, year, code, as_of) for code in province_codes}
+    upto = ingest.snapshot    # what this run's ingest saw: files another run ingests meanwhile wait for the next run
+    timeliness = {code: province_timeliness(reference, url, year, code, as_of, upto) for code in province_codes}
     outputs += [export_submissions(frame, reports_dir, year, code) for code, frame in timeliness.items()]
 
     # Data quality for the year, for any year that received files in this run (their receipts), and for any
     # year never validated (scoring uses only usable values, of this year and earlier ones).
     consortia = reference.consortia_in(province_codes)
-    quality = {y: validate_year(reference, url, y, consortia, force=force)
-               for y in years_to_validate(url, year, consortia, ingest.new_years)}
+    quality = {y: validate_year(reference, url, y, consortia, force=force, upto=upto)
+               for y in years_to_validate(url, year, consortia, ingest.new_years, upto)}
     outputs += [export_findings(quality[year], reference, reports_dir, year, code, as_of) for code in province_codes]
     planned = [report for y, validated in quality.items()
                for report in write_receipts(validated, reference, settings.receipts_dir, y, url, pdf=pdf, force=force)]
@@ -134,11 +117,11 @@ def _process_year(year: int, province_codes: list[str], as_of: date, reference, 
     progress.start("score", len(province_codes))
     scores = {}
     for code in province_codes:
-        scores[code] = score_province(reference, url, year, code, as_of, timeliness[code])
+        scores[code] = score_province(reference, url, year, code, as_of, timeliness[code], force=force, upto=upto)
         outputs += export_scores(scores[code], reports_dir, year, code)
         publish_ranking(scores[code], reference, year, code, as_of)
         progress.advance("score")
-    publish_rankings(scores, year)
+    publish_rankings(url, year)
     timings["score"] = time.perf_counter() - mark
 
     rendered = None

@@ -15,12 +15,12 @@ from prefect import flow
 from prefect.logging import get_run_logger
 
 from chanjiao.settings import Settings
-from chanjiao.timeliness import REMINDER_DAYS, deadline_years, passed_deadlines, reminders
+from chanjiao.timeliness import REMINDER_DAYS, deadline_years
 from flows.annual_compliance import annual_compliance, today_in_china
 from tasks.housekeeping import INBOX_LOCK, run_locks
 from tasks.ingest import ingest_inbox
 from tasks.reference import load_reference_data
-from tasks.timeliness import deadline_calendar, publish_reminders
+from tasks.timeliness import deadline_calendar, deadlines_passed, publish_reminders
 
 
 def _dated(name: str):
@@ -43,25 +43,21 @@ def after_deadline(as_of: date | None = None, pdf: bool = True, inbox_dir: str |
     as_of = as_of or today_in_china()
     reference = load_reference_data(settings.registry_file, settings.extensions_path, settings.url,
                                     settings.frameworks_dir)
-    passed = passed_deadlines(deadline_calendar(reference, settings.url, deadline_years(as_of - timedelta(days=1)),
+    passed = deadlines_passed(deadline_calendar(reference, settings.url, deadline_years(as_of - timedelta(days=1)),
                                                 as_of), as_of)
-    if not len(passed):
+    if not passed:
         get_run_logger().info("no document was due on %s: nothing to do", as_of - timedelta(days=1))
         return {"as_of": as_of.isoformat(), "deadlines": [], "runs": []}
     runs = []
-    for year, rows in passed.groupby("year", sort=True):
-        provinces = sorted(rows["province_code"].unique())
-        get_run_logger().info("%d documents of %d were due on %s in provinces %s: marking missing ones and writing "
-                              "the timeliness reports", len(rows), year, as_of - timedelta(days=1), ", ".join(provinces))
-        runs.append(annual_compliance(year=int(year), provinces=provinces, as_of=as_of, pdf=pdf,
+    for year in sorted({row["year"] for row in passed}):
+        provinces = sorted({row["province"] for row in passed if row["year"] == year})
+        get_run_logger().info("documents of %d were due on %s in provinces %s: marking missing ones and writing "
+                              "the timeliness reports", year, as_of - timedelta(days=1), ", ".join(provinces))
+        runs.append(annual_compliance(year=year, provinces=provinces, as_of=as_of, pdf=pdf,
                                       inbox_dir=str(settings.inbox_dir), registry_file=str(settings.registry_file),
                                       extensions_file=str(settings.extensions_path) if settings.extensions_path else None,
                                       warehouse_dir=str(settings.warehouse_dir), database_url=settings.database_url))
-    return {"as_of": as_of.isoformat(),
-            "deadlines": [{"year": int(r.year), "province": r.province_code, "consortium_id": r.consortium_id,
-                           "kind": r.kind, "due_date": r.due_date.isoformat(), "status": r.status}
-                          for r in passed.itertuples()],
-            "runs": runs}
+    return {"as_of": as_of.isoformat(), "deadlines": passed, "runs": runs}
 
 
 @flow(name="deadline-reminder", flow_run_name=_dated("deadline-reminder"), validate_parameters=True)
@@ -79,7 +75,4 @@ def deadline_reminder(as_of: date | None = None, days_before: list[int] = list(R
     with run_locks(settings.url, [INBOX_LOCK], settings.lock_wait_seconds):
         ingest_inbox(settings.inbox_dir, reference, settings.url, settings.read_limits)
     calendar = deadline_calendar(reference, settings.url, deadline_years(as_of), as_of)
-    due = reminders(calendar, as_of, tuple(days_before))
-    paths = publish_reminders(due, settings.reports_dir, as_of)
-    return {"as_of": as_of.isoformat(), "due": due.astype(object).where(due.notna(), None).assign(
-        due_date=due["due_date"].map(str)).to_dict("records"), "outputs": [str(p) for p in paths]}
+    return {"as_of": as_of.isoformat(), **publish_reminders(calendar, settings.reports_dir, as_of, tuple(days_before))}

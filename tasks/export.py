@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
 from chanjiao.exports import rejected_csv, submissions_csv
-from chanjiao.fileio import write_if_changed
+from chanjiao.fileio import remove_stale_temporaries, write_if_changed
 from chanjiao.publication import tally
 from chanjiao.score_outputs import scoring_summary
 from chanjiao.timeliness import status_counts
@@ -30,11 +30,13 @@ def export_submissions(timeliness: pd.DataFrame, reports_dir: Path, year: int, p
 
 @task(name="export-rejections", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
 def export_rejections(database_url: str, reports_dir: Path, years: list[int]) -> list[Path]:
-    """``reports/<year>/_rejected.csv`` for every inbox year: the files rejected by the latest run."""
+    """``reports/<year>/_rejected.csv`` for every inbox year: the files rejected by the latest run (written
+    under the inbox lock, which also makes any temporary a killed run left of it stale)."""
     warehouse = Warehouse.open(database_url)
     try:
         paths = []
         for year in years:
+            remove_stale_temporaries(Path(reports_dir) / str(year), ("_rejected.csv.",))
             rows = pd.DataFrame([{"file": r.file, "reason": r.reason} for r in warehouse.rejections(year)],
                                 columns=["file", "reason"])
             paths.append(write_if_changed(Path(reports_dir) / str(year) / "_rejected.csv", rejected_csv(rows)))
@@ -50,15 +52,20 @@ def report_counts(planned: list) -> dict[str, dict[str, int]]:
 
 
 @task(name="publish-rankings", task_run_name="publish-rankings-{year}", cache_policy=NO_CACHE)
-def publish_rankings(scores: dict, year: int) -> list[dict]:
-    """The year's rankings of every province processed, as one table artifact (sortable in the Prefect UI)."""
-    rows = [{"province": code, "rank": c["rank"], "consortium_id": c["consortium_id"], "name": c["name"],
+def publish_rankings(database_url: str, year: int) -> list[dict]:
+    """The year's rankings of every province scored so far (read back from the warehouse, so a run for one
+    province still leaves the whole table), as one table artifact, sortable in the Prefect UI."""
+    warehouse = Warehouse.open(database_url)
+    try:
+        stored = warehouse.scores(year)
+    finally:
+        warehouse.close()
+    rows = [{"province": c["province_code"], "rank": c["rank"], "consortium_id": c["consortium_id"], "name": c["name"],
              "total": c["total"], "grade": c["grade"], "plan_completed": bool(c["plan_completed"]),
              "adjustment": bool(c["adjustment"]), "shortlisted": bool(c["shortlisted"]), "note": c["note"] or ""}
-            for code, scored in sorted(scores.items())
-            for c in sorted(scored.consortia, key=lambda c: (c["rank"], c["consortium_id"]))]
+            for c in stored]
     if rows:
-        create_table_artifact(rows, key=f"rankings-{year}", description=f"Rankings {year} of the provinces processed")
+        create_table_artifact(rows, key=f"rankings-{year}", description=f"Rankings {year}, every province scored")
     return rows
 
 

@@ -27,6 +27,7 @@ class IngestSummary:
     unchanged: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)   # (file, reason)
     ignored: list[str] = field(default_factory=list)                # not in a year folder
+    snapshot: int | None = None     # the highest version id when this ingest ended: what the run processes
 
     @property
     def new_years(self) -> list[int]:
@@ -107,6 +108,7 @@ def ingest_inbox(inbox: Path, reference: ReferenceData, database_url: str,
                         record.version)
         progress.finish("ingest")
         warehouse.replace_rejections(rejections, run_id)
+        summary.snapshot = warehouse.latest_version_id()
         warehouse.finish_run(run_id, files_seen=len(files), accepted=len(summary.accepted),
                              rejected=len(rejections), unchanged=summary.unchanged)
     finally:

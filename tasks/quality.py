@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,15 +12,16 @@ from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from chanjiao import __version__, progress
+from chanjiao import progress
 from chanjiao import quality as q
-from chanjiao.catalogue import load_catalogue
+from chanjiao.catalogue import PERSONAL_FIELDS, load_catalogue
 from chanjiao.exports import findings_csv
 from chanjiao.fileio import write_atomic, write_if_changed
 from chanjiao.receipts import receipt_context, receipt_name
 from chanjiao.reference import ReferenceData
-from chanjiao.report_jobs import PlannedReport, ReceiptDraft, plan_receipts, published_records
-from tasks.templates import templates_version
+from chanjiao.report_jobs import (PlannedReport, ReceiptDraft, plan_receipts, published_records,
+                                  receipt_inputs_digest, unchanged_receipts)
+from tasks.templates import code_version, templates_version
 from chanjiao.timeliness import latest_versions, live_versions, versions_frame
 from warehouse import Warehouse
 
@@ -47,31 +46,27 @@ class YearQuality:
 
 
 @task(name="years-to-validate", cache_policy=NO_CACHE)
-def years_to_validate(database_url: str, year: int, consortium_ids: list[str], new_years: list[int]) -> list[int]:
-    """The requested year, the years that received files, and any year whose versions were never validated
-    (scoring reads last year's plan and earlier summaries, and only usable values score)."""
+def years_to_validate(database_url: str, year: int, consortium_ids: list[str], new_years: list[int],
+                      upto: int | None = None) -> list[int]:
+    """The requested year, every earlier year with versions (scoring reads last year's plan and earlier
+    summaries, and only usable values score: after a rules or registry change their findings must be
+    redone), and the years that received files (their receipts). Validation itself skips what is current."""
     warehouse = Warehouse.open(database_url)
     try:
-        pending = warehouse.unvalidated_years(consortium_ids)
+        earlier = [y for y in warehouse.version_years(consortium_ids, upto=upto) if y < year]
     finally:
         warehouse.close()
-    return sorted({year, *new_years, *pending})
+    return sorted({year, *new_years, *earlier})
 
 
-@lru_cache(maxsize=1)
 def rules_version() -> str:
-    """The data-quality rules' version: the field catalogue, the rule code and the pipeline version."""
-    root = Path(__file__).resolve().parent.parent
-    hasher = hashlib.sha256(__version__.encode())
-    for path in [root / "chanjiao" / "data" / "fields.csv", root / "chanjiao" / "quality.py",
-                 *sorted((root / "expectations").glob("*.py"))]:
-        hasher.update(path.name.encode() + b"\0" + path.read_bytes())
-    return hasher.hexdigest()
+    """The data-quality rules' version: the field catalogue, the rule code and everything they use."""
+    return code_version()
 
 
 @task(name="validate", task_run_name="validate-{year}", cache_policy=NO_CACHE)
 def validate_year(reference: ReferenceData, database_url: str, year: int, consortium_ids: list[str],
-                  force: bool = False) -> YearQuality:
+                  force: bool = False, upto: int | None = None) -> YearQuality:
     """Validate the year's live versions of the consortia as one batch and store the findings — only the
     versions whose inputs changed since their last validation (all with ``force``): a run with nothing new
     does not even load the GE suite."""
@@ -79,8 +74,9 @@ def validate_year(reference: ReferenceData, database_url: str, year: int, consor
     catalogue = load_catalogue()
     warehouse = Warehouse.open(database_url)
     try:
-        versions = live_versions(versions_frame(warehouse.versions(year=year, consortium_ids=consortium_ids)))
-        earlier = versions_frame(warehouse.versions(year=year - 1, consortium_ids=consortium_ids))
+        versions = live_versions(versions_frame(warehouse.versions(year=year, consortium_ids=consortium_ids,
+                                                                   upto=upto)))
+        earlier = versions_frame(warehouse.versions(year=year - 1, consortium_ids=consortium_ids, upto=upto))
         last_summaries = latest_versions(earlier[earlier["kind"] == "summary"])
         digests = q.validation_digests(versions, reference.registry, reference.layout, last_summaries,
                                        rules_version())
@@ -89,7 +85,8 @@ def validate_year(reference: ReferenceData, database_url: str, year: int, consor
                                                  zip(versions["version_id"], stored_digests)]]
         progress.start("validate", len(versions))
         progress.advance("validate", len(versions) - len(stale))
-        values = warehouse.values_for(versions["version_id"])
+        # Only the contact of every version (receipts, masking); all fields only of the versions validated now.
+        values = warehouse.values_for(versions["version_id"], fields=PERSONAL_FIELDS)
         if len(stale):
             from expectations.suite import validator_for   # GE costs seconds to import: only when needed
 
@@ -97,7 +94,7 @@ def validate_year(reference: ReferenceData, database_url: str, year: int, consor
             previous = {row.consortium_id: q.usable_previous(catalogue, stored_previous[row.version_id])
                         for row in last_summaries.itertuples()}
             context = q.QualityContext(registry=reference.registry, layout=reference.layout, previous=previous)
-            stale_values = {v: values[v] for v in stale["version_id"]}
+            stale_values = warehouse.values_for(stale["version_id"])
             frame = q.derive_columns(q.submission_frame(stale, stale_values, catalogue), catalogue, context)
             found = validator_for(catalogue).validate(frame)
             notes = q.masked_notes(stale_values)
@@ -140,28 +137,46 @@ def write_receipts(quality: YearQuality, reference: ReferenceData, receipts_dir:
     now = datetime.now().astimezone()
     departments, registry = reference.provinces["department"], reference.registry
     folder = Path(receipts_dir) / str(year)
-    drafts = []
-    for version in quality.versions.to_dict("records"):
-        findings = quality.findings[quality.findings["version_id"] == version["version_id"]]
-        context = receipt_context(version, findings, reference, catalogue, generated_at=now,
-                                  contact=quality.contacts.get(version["version_id"]))
+    template = templates_version()
+    by_version = dict(tuple(quality.findings.groupby("version_id"))) if len(quality.findings) else {}
+    versions = quality.versions.to_dict("records")
+    candidates = []
+    for version in versions:
         cid = version["consortium_id"]
         province = registry.loc[cid, "province_code"] if cid in registry.index else ""
-        drafts.append(ReceiptDraft(
-            name=receipt_name(version), province_code=province or "", context=context,
-            title=f"{context['title']} · {context['consortium']['name']} · {year}年"
-                  f"{context['document']['kind']} 第{context['document']['version']}版",
-            author=departments.get(province, "") if province else ""))
+        findings = by_version.get(version["version_id"], quality.findings.iloc[0:0])
+        candidates.append((receipt_name(version), province or "", receipt_inputs_digest(
+            version, findings, contact=quality.contacts.get(version["version_id"]),
+            registry_row=registry.loc[cid].to_dict() if cid in registry.index else {},
+            department=departments.get(province, "") if province else "", template=template)))
     warehouse = Warehouse.open(database_url)
     try:
-        planned = plan_receipts(drafts, warehouse.report_versions(year, kind="receipt"), year=year,
-                                template=templates_version(), folder=folder, now=now, pdf=pdf, force=force)
+        published = warehouse.report_versions(year, kind="receipt")
+        standing = {} if force else unchanged_receipts(candidates, published, warehouse.stage_digests("receipt", year),
+                                                       folder=folder, pdf=pdf)
+        drafts = []
+        for version, (name, province, inputs) in zip(versions, candidates):
+            if Path(name).stem in standing:
+                continue
+            findings = by_version.get(version["version_id"], quality.findings.iloc[0:0])
+            context = receipt_context(version, findings, reference, catalogue, generated_at=now,
+                                      contact=quality.contacts.get(version["version_id"]))
+            drafts.append(ReceiptDraft(
+                name=name, province_code=province, context=context, inputs=inputs,
+                title=f"{context['title']} · {context['consortium']['name']} · {year}年"
+                      f"{context['document']['kind']} 第{context['document']['version']}版",
+                author=departments.get(province, "") if province else ""))
+        planned = plan_receipts(drafts, published, year=year, template=template, folder=folder, now=now, pdf=pdf,
+                                force=force)
         for report in planned:
             if report.job is not None:
                 write_atomic(report.job.html_target, report.job.html.encode("utf-8"))
         if not pdf:
             warehouse.record_report_versions(published_records(
-                planned, {r.job.target: 0 for r in planned if r.job is not None}, now, root=Path(receipts_dir), html_only=True))
+                planned, {r.job.target: 0 for r in planned if r.job is not None}, now, root=Path(receipts_dir),
+                html_only=True))
+            warehouse.save_stage_digests("receipt", year, {r.decision.subject: r.inputs for r in planned})
+        planned += list(standing.values())
     finally:
         warehouse.close()
     written = sum(1 for r in planned if r.job is not None)

@@ -19,8 +19,9 @@ from chanjiao.frameworks import Framework
 from chanjiao.quality import findings_frame
 from chanjiao.reference import ReferenceData
 from chanjiao.score_outputs import points_table, ranking_markdown, scores_table, storage_records
-from chanjiao.scoring import input_cells, score_year
+from chanjiao.scoring import input_cells, score_year, scoring_inputs_digest
 from chanjiao.timeliness import expected_filers, latest_versions, versions_frame
+from tasks.templates import code_version
 from warehouse import Warehouse
 
 
@@ -39,38 +40,66 @@ class ProvinceScores:
     versions: pd.DataFrame | None = None
     values: dict[int, dict] | None = None
     cells: pd.DataFrame | None = None
+    inputs: str = ""            # digest of what scoring read (chanjiao.scoring.scoring_inputs_digest)
+
+
+def scoring_frames(warehouse: Warehouse, catalogue, latest: pd.DataFrame) -> tuple[dict[int, dict], pd.DataFrame]:
+    """The stored values of the latest versions and their input cells (usable, empty, unusable)."""
+    findings = findings_frame(warehouse.findings(latest["version_id"]))
+    values = warehouse.values_for(latest["version_id"])
+    return values, input_cells(catalogue, latest, values, findings)
+
+
+def latest_scored_versions(warehouse: Warehouse, registry: pd.DataFrame, year: int, as_of: date,
+                           upto: int | None = None) -> pd.DataFrame:
+    """The latest version of every consortium × year ≤ ``year`` × kind filed by ``as_of`` (and ingested by
+    the run's snapshot ``upto``)."""
+    versions = versions_frame(warehouse.versions(consortium_ids=registry.index, upto=upto))
+    versions = versions[(versions["year"] <= year) & (versions["submitted_on"] <= as_of)]
+    return latest_versions(versions)
 
 
 @task(name="score", task_run_name="score-{year}-{province_code}", cache_policy=NO_CACHE)
 def score_province(reference: ReferenceData, database_url: str, year: int, province_code: str, as_of: date,
-                   timeliness: pd.DataFrame) -> ProvinceScores:
+                   timeliness: pd.DataFrame, force: bool = False, upto: int | None = None) -> ProvinceScores:
     """Score every consortium expected to file in the province for ``year`` and store the result.
 
     Reads the latest accepted plan and summary of every year up to ``year`` as of ``as_of`` (earlier
     summaries carry milestone dates over; last year's plan decides the adjustment mark) and their findings.
+    When nothing scoring reads has changed since the stored scores were made (``scoring_inputs_digest``),
+    the stored scores stand and nothing is recomputed.
     """
     logger = get_run_logger()
     catalogue = load_catalogue()
     framework = reference.framework_for(province_code, year)
+    previous_framework = reference.framework_for(province_code, year - 1, default=framework)
     registry = expected_filers(reference.registry[reference.registry["province_code"] == province_code], year)
+    summaries = timeliness[timeliness["kind"] == "summary"]
     warehouse = Warehouse.open(database_url)
     try:
-        versions = versions_frame(warehouse.versions(consortium_ids=registry.index))
-        versions = versions[(versions["year"] <= year) & (versions["submitted_on"] <= as_of)]
-        latest = latest_versions(versions)
+        latest = latest_scored_versions(warehouse, registry, year, as_of, upto)
+        inputs = scoring_inputs_digest(framework, previous_framework, registry, reference.milestones, latest,
+                                       warehouse.overrides(consortium_ids=registry.index), summaries,
+                                       code=code_version())
+        if not force and warehouse.stage_digests("score", year).get(province_code) == inputs:
+            stored = warehouse.scores(year, province_code)
+            if len(stored) == len(registry):
+                logger.info("%s %d: nothing scoring reads has changed; the stored scores stand", province_code, year)
+                return ProvinceScores(year=year, province_code=province_code, framework=framework, consortia=stored,
+                                      indicators=warehouse.indicator_scores(year, province_code),
+                                      points=warehouse.point_scores(year, province_code), versions=latest,
+                                      inputs=inputs)
         unvalidated = latest[latest["validated_at"].isna()] if len(latest) else latest
         if len(unvalidated):
             logger.warning("%d versions were never validated; their values count as usable: %s", len(unvalidated),
                            ", ".join(sorted(unvalidated["source_file"])[:5]))
-        findings = findings_frame(warehouse.findings(latest["version_id"]))
-        values = warehouse.values_for(latest["version_id"])
-        cells = input_cells(catalogue, latest, values, findings)
-        scores = score_year(framework, catalogue, registry, reference.milestones, cells,
-                            timeliness[timeliness["kind"] == "summary"], year, province_code,
-                            previous_framework=reference.framework_for(province_code, year - 1, default=framework))
+        values, cells = scoring_frames(warehouse, catalogue, latest)
+        scores = score_year(framework, catalogue, registry, reference.milestones, cells, summaries, year,
+                            province_code, previous_framework=previous_framework)
         consortia, indicators, points = storage_records(scores, as_of)
         warehouse.save_scores(year=year, province_code=province_code, consortia=consortia, indicators=indicators,
                               points=points)
+        warehouse.save_stage_digests("score", year, {province_code: inputs})
     finally:
         warehouse.close()
     grades = pd.Series([c["grade"] for c in consortia]).value_counts()
@@ -79,7 +108,8 @@ def score_province(reference: ReferenceData, database_url: str, year: int, provi
                 ", ".join(c["consortium_id"] for c in consortia if c["shortlisted"]) or "none",
                 ", ".join(c["consortium_id"] for c in consortia if c["adjustment"]) or "none")
     return ProvinceScores(year=year, province_code=province_code, framework=framework, consortia=consortia,
-                          indicators=indicators, points=points, versions=latest, values=values, cells=cells)
+                          indicators=indicators, points=points, versions=latest, values=values, cells=cells,
+                          inputs=inputs)
 
 
 @task(name="export-scores", task_run_name="export-scores-{year}-{province_code}", cache_policy=NO_CACHE,

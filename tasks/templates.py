@@ -1,15 +1,33 @@
-"""The report templates' version (a digest of report_templates/), read once per process."""
+"""Versions of what the pipeline's outputs are made with, as digests read once per process: the code (the
+core, the rules, the reference data), and the report templates with that code."""
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
+from pathlib import Path
 
 from chanjiao.publication import template_digest
 from chanjiao.render import TEMPLATES_DIR
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """Every file of the core (``chanjiao/``, its data) and of the rules (``expectations/``): ``__version__``
+    alone would not move when a fix changes a finding, a score or a report, and stored results must."""
+    hasher = hashlib.sha256()
+    for folder in (ROOT / "chanjiao", ROOT / "expectations"):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".py", ".csv", ".yaml")
+                           and "__pycache__" not in p.parts):
+            hasher.update(path.relative_to(ROOT).as_posix().encode("utf-8") + b"\0")
+            hasher.update(hashlib.sha256(path.read_bytes()).digest())
+    return hasher.hexdigest()
+
 
 @lru_cache(maxsize=1)
 def templates_version() -> str:
-    """The digest of every file under report_templates/ and the pipeline version: part of each report's
-    fingerprint, so a template change re-renders (and revises) every report."""
-    return template_digest(TEMPLATES_DIR)
+    """The report templates (every file under report_templates/ but its README) and the code that builds
+    the reports' contexts: part of each report's fingerprint, so a change re-renders (and revises) them."""
+    return hashlib.sha256(f"{template_digest(TEMPLATES_DIR)}:{code_version()}".encode()).hexdigest()

@@ -14,19 +14,20 @@ from prefect.logging import get_run_logger
 from chanjiao.exports import reminder_csv
 from chanjiao.fileio import write_if_changed
 from chanjiao.reference import ReferenceData
-from chanjiao.timeliness import compute_timeliness, status_counts, versions_frame
+from chanjiao.timeliness import (REMINDER_DAYS, compute_timeliness, passed_deadlines, reminders, status_counts,
+                                 versions_frame)
 from warehouse import Warehouse
 
 
 @task(name="timeliness", task_run_name="timeliness-{year}-{province_code}", cache_policy=NO_CACHE)
 def province_timeliness(reference: ReferenceData, database_url: str, year: int, province_code: str,
-                        as_of: date) -> pd.DataFrame:
+                        as_of: date, upto: int | None = None) -> pd.DataFrame:
     """Status of every expected plan and summary of one province's consortia for ``year``."""
     logger = get_run_logger()
     registry = reference.registry[reference.registry["province_code"] == province_code]
     warehouse = Warehouse.open(database_url)
     try:
-        versions = versions_frame(warehouse.versions(year=year, consortium_ids=registry.index))
+        versions = versions_frame(warehouse.versions(year=year, consortium_ids=registry.index, upto=upto))
         frame = compute_timeliness(registry, versions, reference.deadlines, reference.extensions, year, as_of)
         rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
         warehouse.save_timeliness(rows, year=year, province_codes=[province_code], as_of=as_of)
@@ -53,15 +54,26 @@ def deadline_calendar(reference: ReferenceData, database_url: str, years: list[i
         reference.registry.iloc[0:0], versions, reference.deadlines, reference.extensions, years[0], as_of)
 
 
+@task(name="deadlines-passed", task_run_name="deadlines-passed-{as_of}", cache_policy=NO_CACHE)
+def deadlines_passed(calendar: pd.DataFrame, as_of: date) -> list[dict]:
+    """The documents due the day before ``as_of`` (chanjiao.timeliness.passed_deadlines), as plain rows."""
+    passed = passed_deadlines(calendar, as_of)
+    return [{"year": int(r.year), "province": r.province_code, "consortium_id": r.consortium_id, "kind": r.kind,
+             "due_date": r.due_date.isoformat(), "status": r.status} for r in passed.itertuples()]
+
+
 @task(name="publish-reminders", task_run_name="publish-reminders-{as_of}", cache_policy=NO_CACHE, retries=2,
       retry_delay_seconds=1)
-def publish_reminders(due: pd.DataFrame, reports_dir: Path, as_of: date) -> list[Path]:
+def publish_reminders(calendar: pd.DataFrame, reports_dir: Path, as_of: date,
+                      days_before: tuple[int, ...] = REMINDER_DAYS) -> dict:
     """The documents not yet filed 14, 7 or 1 days before their due date: one CSV per province and year
-    (``reports/<year>/<province>/reminder-<as_of>.csv``) and one table artifact for the whole run."""
+    (``reports/<year>/reminders/<province>-<as_of>.csv``: outside the province folders, which annual-compliance
+    runs own under their lock) and one table artifact for the whole run. Returns the rows and the files."""
     logger = get_run_logger()
+    due = reminders(calendar, as_of, tuple(days_before))
     paths = []
     for (year, province), rows in due.groupby(["year", "province_code"], sort=True):
-        paths.append(write_if_changed(Path(reports_dir) / str(year) / province / f"reminder-{as_of:%Y-%m-%d}.csv",
+        paths.append(write_if_changed(Path(reports_dir) / str(year) / "reminders" / f"{province}-{as_of:%Y-%m-%d}.csv",
                                       reminder_csv(rows)))
     if len(due):
         create_table_artifact(due.astype(object).where(due.notna(), None).assign(
@@ -71,4 +83,5 @@ def publish_reminders(due: pd.DataFrame, reports_dir: Path, as_of: date) -> list
                     "; ".join(f"{r.consortium_id} {r.kind} due {r.due_date} ({r.days_left} d)" for r in due.head(10).itertuples()))
     else:
         logger.info("%s: no document is due in the reminder windows and unfiled", as_of)
-    return paths
+    rows = due.astype(object).where(due.notna(), None).assign(due_date=due["due_date"].map(str)).to_dict("records")
+    return {"due": rows, "outputs": [str(p) for p in paths]}

@@ -28,7 +28,7 @@ from chanjiao.publication import Published
 from chanjiao.quality import Override as OverrideRecord
 from warehouse.locks import run_lock
 from warehouse.models import (Consortium, Finding, IndicatorScore, IngestRun, Override, PointScore, Province,
-                              Rejection, ReportVersion, Score, SubmissionValue, SubmissionVersion, Timeliness)
+                              Rejection, ReportVersion, Score, StageDigest, SubmissionValue, SubmissionVersion, Timeliness)
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -216,14 +216,34 @@ class Warehouse:
 
     # --- versions ---------------------------------------------------------------------------------
 
-    def versions(self, year: int | None = None, consortium_ids: Iterable[str] | None = None) -> list[VersionRecord]:
+    def versions(self, year: int | None = None, consortium_ids: Iterable[str] | None = None,
+                 upto: int | None = None) -> list[VersionRecord]:
+        """Versions in ingest order; ``upto``: only those ingested up to that version id (a run's snapshot,
+        so files another run ingests meanwhile wait for the next run)."""
         with self.session() as session:
             query = select(SubmissionVersion).order_by(SubmissionVersion.id)
+            if upto is not None:
+                query = query.where(SubmissionVersion.id <= upto)
             if year is not None:
                 query = query.where(SubmissionVersion.year == year)
             if consortium_ids is not None:
                 query = query.where(SubmissionVersion.consortium_id.in_(list(consortium_ids)))
             return [_version_record(row) for row in session.scalars(query)]
+
+    def latest_version_id(self) -> int:
+        """The highest version id so far (0 for none): a snapshot of what has been ingested."""
+        with self.session() as session:
+            return session.scalar(select(func.max(SubmissionVersion.id))) or 0
+
+    def version_years(self, consortium_ids: Iterable[str] | None = None, upto: int | None = None) -> list[int]:
+        """The years with any version of the consortia."""
+        with self.session() as session:
+            query = select(SubmissionVersion.year).distinct()
+            if consortium_ids is not None:
+                query = query.where(SubmissionVersion.consortium_id.in_(list(consortium_ids)))
+            if upto is not None:
+                query = query.where(SubmissionVersion.id <= upto)
+            return sorted(session.scalars(query))
 
     def unvalidated_years(self, consortium_ids: Iterable[str] | None = None) -> list[int]:
         """Years with a live version that no data-quality run has seen (scoring needs their findings)."""
@@ -238,14 +258,18 @@ class Warehouse:
         """The stored fields of one version, as text (``value`` is the canonical storage form)."""
         return self.values_for([version_id])[version_id]
 
-    def values_for(self, version_ids: Iterable[int]) -> dict[int, dict[str, FieldValue]]:
-        """The stored fields of many versions in one query (a year's batch)."""
+    def values_for(self, version_ids: Iterable[int],
+                   fields: Iterable[str] | None = None) -> dict[int, dict[str, FieldValue]]:
+        """The stored fields of many versions in one query (a year's batch); only ``fields`` if given."""
         ids = list(version_ids)
         found: dict[int, dict[str, FieldValue]] = {version_id: {} for version_id in ids}
+        wanted = list(fields) if fields is not None else None
         with self.session() as session:
             for start in range(0, len(ids), 500):    # keep IN lists short for every backend
-                rows = session.scalars(select(SubmissionValue).where(
-                    SubmissionValue.version_id.in_(ids[start:start + 500])))
+                query = select(SubmissionValue).where(SubmissionValue.version_id.in_(ids[start:start + 500]))
+                if wanted is not None:
+                    query = query.where(SubmissionValue.field_code.in_(wanted))
+                rows = session.scalars(query)
                 for r in rows:
                     found[r.version_id][r.field_code] = FieldValue(code=r.field_code, raw=r.raw, value=r.value,
                                                                    problem=r.problem, note=r.note)
@@ -407,7 +431,7 @@ class Warehouse:
 
     def record_report_versions(self, records: Iterable[tuple[Published, str]]) -> int:
         """Record rendered reports, each with its province code: a new version is added; rendering an
-        existing version again (a restored or forced PDF) updates its path, pages and rendered_at only."""
+        existing version again (a restored or forced PDF) updates its pages and rendered_at only."""
         now, count = _now(), 0
         with self.session() as session:
             for record, province_code in records:
@@ -422,10 +446,33 @@ class Warehouse:
                         path=record.path, pages=record.pages,
                         published_at=(record.published_at or now).astimezone(timezone.utc),
                         rendered_at=now, pipeline_version=__version__))
-                else:
-                    row.path, row.pages, row.rendered_at = record.path, record.pages, now
+                else:       # the version's archived copy (its path) stays as first published
+                    row.pages, row.rendered_at = record.pages, now
                 count += 1
         return count
+
+    def stage_digests(self, stage: str, year: int) -> dict[str, str]:
+        """scope → digest of what ``stage`` last read for the year (chanjiao's skip-if-unchanged)."""
+        with self.session() as session:
+            return {row.scope: row.digest for row in session.scalars(
+                select(StageDigest).where(StageDigest.stage == stage, StageDigest.year == year))}
+
+    def save_stage_digests(self, stage: str, year: int, digests: dict[str, str]) -> None:
+        """Record (or replace) what ``stage`` read for each scope, once its results are stored."""
+        now = _now()
+        with self.session() as session:
+            for scope, value in digests.items():
+                row = session.get(StageDigest, (stage, year, scope))
+                if row is None:
+                    session.add(StageDigest(stage=stage, year=year, scope=scope, digest=value, updated_at=now))
+                else:
+                    row.digest, row.updated_at = value, now
+
+    def forget_stage_digests(self, stage: str, year: int, scopes: Iterable[str]) -> None:
+        """Drop the digests of the scopes, so their stage runs in full next time."""
+        with self.session() as session:
+            session.execute(delete(StageDigest).where(StageDigest.stage == stage, StageDigest.year == year,
+                                                      StageDigest.scope.in_(list(scopes))))
 
     def lock(self, names: Iterable[str], *, wait_seconds: float = 0):
         """A context manager holding the named run locks (warehouse.locks) for its block."""

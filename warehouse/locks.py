@@ -112,9 +112,13 @@ def _advisory_locks(engine: Engine, names: Sequence[str], wait_seconds: float) -
                 held.append(key)
             yield
         finally:
-            for key in reversed(held):
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-            connection.commit()
+            try:
+                for key in reversed(held):
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                connection.commit()
+            except Exception as exc:     # the connection died: its locks died with it, nothing to release
+                log.warning("could not release the run locks (%s); they ended with their connection",
+                            type(exc).__name__)
 
 
 def _pg_holder(connection, key: int) -> dict | None:

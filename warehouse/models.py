@@ -276,3 +276,15 @@ class ReportVersion(Base):
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     rendered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     pipeline_version: Mapped[str] = mapped_column(String(32))
+
+
+class StageDigest(Base):
+    """What a stage last read for one scope (a province's scoring, a province's reports): the same digest
+    again means the stage's stored results stand and it can be skipped — a night with nothing new."""
+
+    __tablename__ = "stage_digests"
+    stage: Mapped[str] = mapped_column(String(16), primary_key=True)     # score | reports
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)     # province code
+    digest: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -192,8 +192,8 @@ def test_fingerprint_ignores_volatile_context_keys():
 
 # --- decide -------------------------------------------------------------------------------------------------------
 
-def _mark(data="d1", template="t1", framework="f1", history="h1", extra=""):
-    return fingerprint({"x": extra}, template=template, framework=framework, data=data, history=history)
+def _mark(data="d1", template="t1", framework="f1", history="h1", peers="p1", extra=""):
+    return fingerprint({"x": extra}, template=template, framework=framework, data=data, history=history, peers=peers)
 
 
 def _published(mark: Fingerprint, version: int, at: datetime, reasons=()) -> Published:
@@ -252,7 +252,8 @@ def test_force_with_changed_content_is_a_revision():
     ({"history": "h2"}, REASONS_ZH["history"]),
     ({"framework": "f2"}, REASONS_ZH["framework"]),
     ({"template": "t2"}, REASONS_ZH["template"]),
-    ({"extra": "median moved"}, REASONS_ZH["peers"]),       # nothing in the parts: the peers moved
+    ({"peers": "median moved"}, REASONS_ZH["peers"]),
+    ({"extra": "a total moved"}, REASONS_ZH["other"]),       # nothing named changed: a neutral reason
 ])
 def test_a_changed_fingerprint_is_a_new_version_with_its_reason(change, reason):
     before = _mark()

@@ -113,7 +113,10 @@ def test_a_missing_pdf_is_restored_as_the_same_version(province, catalogue, fold
                               "SX-2025-01": ("unchanged", 1), "14": ("unchanged", 1)}
     restored = by_subject(again)["SX-2024-02"]
     assert restored.job.target == gone
-    assert restored.job.copies == (folder / "versions" / "SX-2024-02-v1.pdf",)
+    assert restored.job.copies == ()          # the archived v1 is there: the version as published stays as it is
+    archive = folder / "versions" / "SX-2024-02-v1.pdf"
+    lost_too = plan(province, catalogue, folder, published, now=RUN_2, exists=lambda p: p not in (gone, archive))
+    assert by_subject(lost_too)["SX-2024-02"].job.copies == (archive,)
     assert "修订版" not in restored.job.html
     assert [p.decision.subject for p in again if p.job is not None] == ["SX-2024-02"]
 
@@ -130,7 +133,7 @@ def test_force_renders_every_report_again_as_the_same_version(province, catalogu
     forced = plan(province, catalogue, folder, published, now=RUN_2, exists=lambda p: True, force=True)
     assert actions(forced) == {subject: ("forced", 1) for subject in (*CONSORTIA, "14")}
     assert all(p.job is not None and "修订版" not in p.job.html for p in forced)
-    assert [p.job.copies[0].name for p in forced] == [f"{c}-v1.pdf" for c in CONSORTIA] + ["province-v1.pdf"]
+    assert all(p.job.copies == () for p in forced)      # the archived versions are left as published
 
 
 # --- revisions ---------------------------------------------------------------------------------------------------
@@ -240,7 +243,8 @@ def test_published_records_only_the_reports_rendered(province, catalogue, folder
     assert first.path == "reports/2025/14/versions/SX-2024-01-v1.pdf"
     assert (first.fingerprint, first.parts, first.reasons) == (decision.fingerprint.total,
                                                                decision.fingerprint.parts, ())
-    assert first.published_at == RUN_2 and first.year == 2025
+    # The moment the version was decided (printed on a 修订版 cover), not when the publish step ran.
+    assert first.published_at == by_subject(planned)["SX-2024-01"].decided_at and first.year == 2025
 
 
 def test_published_paths_outside_the_root_or_without_one_stay_whole(province, catalogue, folder, tmp_path):
@@ -313,7 +317,7 @@ def test_a_receipt_is_rewritten_only_when_what_it_says_changed(reference, catalo
     changed = draft(reference, catalogue, message="「中国特色学徒制培养」变化超过±60%。", generated_at=RUN_2)
     [revised] = plan_receipt([changed], published, folder=folder, now=RUN_2, exists=lambda p: True)
     assert (revised.decision.action, revised.decision.version) == ("revised", 2)
-    assert revised.decision.reasons == (REASONS_ZH["peers"],)
+    assert revised.decision.reasons == (REASONS_ZH["other"],)
     assert revised.job.target == folder / "SX-2024-01-summary-v2.pdf"        # replaced in place
 
     [forced] = plan_receipt([later], published, folder=folder, exists=lambda p: True, force=True)
@@ -349,3 +353,15 @@ def test_receipts_are_never_confused_with_reports_of_the_same_subject(province, 
     as_receipts = [replace(p, kind="receipt") for p in published]
     again = plan(province, catalogue, folder, as_receipts, now=RUN_2 + timedelta(days=1), exists=lambda p: True)
     assert actions(again) == {subject: ("new", 1) for subject in (*CONSORTIA, "14")}
+
+
+def test_a_moved_median_revises_the_others_for_the_comparison_not_their_history(province, catalogue, folder):
+    published = record(plan(province, catalogue, folder), RUN_1)
+    lowered = [dict(row, score=0.0) if row["indicator"] == "I1" and row["consortium_id"] != "SX-2025-01" else row
+               for row in province.indicators]
+    changed = replace(province, indicators=lowered)
+    assert changed.medians["I1"] != province.medians["I1"]
+    again = by_subject(plan(changed, catalogue, folder, published, now=RUN_2, exists=lambda p: True))
+    unchanged_own = again["SX-2025-01"].decision
+    assert (unchanged_own.action, unchanged_own.version) == ("revised", 2)
+    assert unchanged_own.reasons == (REASONS_ZH["peers"],)          # not 往年评价结果更新, not its own data

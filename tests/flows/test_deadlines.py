@@ -30,10 +30,10 @@ def test_reminder_lists_the_unfiled_14_days_ahead_as_csv_and_artifact(paths, tmp
     assert {row["consortium_id"] for row in result["due"]} == UNFILED_ON_DEC_1
     assert {(row["kind"], row["due_date"], row["days_left"]) for row in result["due"]} == {("summary", "2025-12-15", 14)}
     reports = tmp_path / "warehouse" / "reports" / "2025"
-    shanxi = read_csv(reports / "14" / "reminder-2025-12-01.csv")
+    shanxi = read_csv(reports / "reminders" / "14-2025-12-01.csv")
     assert {row["consortium_id"] for row in shanxi} == {c for c in UNFILED_ON_DEC_1 if c.startswith("SX")}
     assert {row["status"] for row in shanxi} == {"未报送"}
-    assert {row["consortium_id"] for row in read_csv(reports / "43" / "reminder-2025-12-01.csv")} == \
+    assert {row["consortium_id"] for row in read_csv(reports / "reminders" / "43-2025-12-01.csv")} == \
         {c for c in UNFILED_ON_DEC_1 if c.startswith("HN")}
     artifact = json.loads(latest_artifact("deadline-reminder").data)
     assert {row["consortium_id"] for row in artifact} == UNFILED_ON_DEC_1

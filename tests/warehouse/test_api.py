@@ -188,12 +188,13 @@ def test_a_published_version_reads_back_as_it_was_recorded(warehouse):
     assert warehouse.report_versions(2025)[1] == no_reasons
 
 
-def test_rendering_a_version_again_updates_its_file_but_not_when_it_was_published(warehouse):
-    warehouse.record_report_versions([(published(at=LATER), "14")])
-    again = published(at=LATER + timedelta(days=30), path="reports/2025/14/versions/elsewhere.pdf", pages=12)
+def test_rendering_a_version_again_updates_its_pages_but_not_its_archive_or_publication(warehouse):
+    first = published(at=LATER)
+    warehouse.record_report_versions([(first, "14")])
+    again = published(at=LATER + timedelta(days=30), path="reports/2025/14/SX-2024-01.pdf", pages=12)
     assert warehouse.record_report_versions([(again, "14")]) == 1
     [back] = warehouse.report_versions(2025)
-    assert (back.path, back.pages, back.version) == ("reports/2025/14/versions/elsewhere.pdf", 12, 1)
+    assert (back.path, back.pages, back.version) == (first.path, 12, 1)
     assert back.published_at == LATER
     with warehouse.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM report_versions")).scalar() == 1
