@@ -37,6 +37,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -490,10 +491,13 @@ def _as_report_error(exc: BaseException, job: PdfJob) -> ReportError:
 
 
 def render_batch(jobs: Iterable[PdfJob], workers: int | None = None,
-                 on_result: Callable[[RenderResult], None] | None = None) -> list[RenderResult]:
+                 on_result: Callable[[RenderResult], None] | None = None,
+                 failures: list[ReportError] | None = None) -> list[RenderResult]:
     """Render ``jobs`` in parallel worker processes; results in job order.
 
     ``on_result`` is called in this process as each PDF is written (in completion order): progress.
+    With a ``failures`` list, a job that fails is added to it (a ReportError naming its target) and the
+    others go on, so what was written can be published; without one, the first failure raises.
 
     ``workers=None`` uses every core this process may run on (never more than there are jobs);
     ``workers=1`` or a single job renders here, without a pool. The first failing job (in job
@@ -519,6 +523,10 @@ def render_batch(jobs: Iterable[PdfJob], workers: int | None = None,
                     on_result(results[-1])
             except Exception as exc:
                 error = _as_report_error(exc, job)
+                if failures is not None and not isinstance(exc, ConfigurationError):
+                    logger.error("%s", error)
+                    failures.append(error)
+                    continue
                 if error is exc:
                     raise
                 raise error from exc
@@ -538,6 +546,11 @@ def render_batch(jobs: Iterable[PdfJob], workers: int | None = None,
             try:
                 results.append(future.result())
             except Exception as exc:
+                if failures is not None and not isinstance(exc, (ConfigurationError, BrokenProcessPool)):
+                    error = _as_report_error(exc, job)
+                    logger.error("%s", error)
+                    failures.append(error)
+                    continue
                 for pending in futures:
                     pending.cancel()
                 error = _as_report_error(exc, job)

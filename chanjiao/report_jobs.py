@@ -77,7 +77,8 @@ def reports_inputs_digest(data: ProvinceYear, *, score_inputs: str, template: st
     return digest({
         "score": score_inputs, "template": template, "history": data.history,
         "findings": _records(data.findings), "timeliness": _records(data.timeliness),
-        "registry": _records(data.registry.sort_index().reset_index()), "layout": _records(data.layout),
+        "registry": {"ids": [str(i) for i in data.registry.sort_index().index],
+                     "rows": _records(data.registry.sort_index())}, "layout": _records(data.layout),
         "province": [data.province_code, data.province_name, data.department],
         "judged_on": min(data.as_of, date(data.year, 12, 31)).isoformat(),
     })

@@ -606,7 +606,7 @@ def scoring_inputs_digest(framework: Framework, previous_framework: Framework, r
     return digest({
         "pipeline": code,
         "frameworks": [framework.digest, previous_framework.digest],
-        "registry": _records(registry.sort_index().reset_index()),
+        "registry": {"ids": [str(i) for i in registry.sort_index().index], "rows": _records(registry.sort_index())},
         "milestones": _records(milestones),
         "versions": latest[columns].sort_values("version_id").to_dict("records") if len(latest) else [],
         "overrides": sorted(repr(o) for o in overrides),

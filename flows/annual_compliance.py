@@ -23,7 +23,7 @@ from tasks.housekeeping import INBOX_LOCK, clean_partial_outputs, province_lock,
 from tasks.ingest import ingest_inbox
 from tasks.quality import export_findings, publish_quality_summary, validate_year, write_receipts, years_to_validate
 from tasks.reference import load_reference_data
-from tasks.reports import build_reports, publish_reports, render_on_dask, render_pdfs
+from tasks.reports import build_reports, check_rendered, publish_reports, render_on_dask, render_pdfs
 from tasks.scoring import export_scores, publish_ranking, score_province
 from tasks.timeliness import province_timeliness
 
@@ -141,6 +141,8 @@ def _process_year(year: int, province_codes: list[str], as_of: date, reference, 
             rendered = render_pdfs(jobs, year, settings.report_workers)
         publish_reports(planned, rendered, url, settings.warehouse_dir, year)
         timings["render"] = time.perf_counter() - mark
-    return publish_run_summary(year, as_of, ingest, timeliness, outputs, url, counts, settings.receipts_dir,
-                               scores, rendered, planned=planned if pdf else None,
-                               timings={k: round(v, 2) for k, v in timings.items()})
+    summary = publish_run_summary(year, as_of, ingest, timeliness, outputs, url, counts, settings.receipts_dir,
+                                  scores, rendered, planned=planned if pdf else None,
+                                  timings={k: round(v, 2) for k, v in timings.items()})
+    check_rendered(rendered, year)
+    return summary

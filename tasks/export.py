@@ -123,6 +123,9 @@ def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataF
                 lines += ["", "Revised after publication (修订版): " + ", ".join(
                     f"{d.subject} v{d.version} ({'；'.join(d.reasons)})" for d in revised)]
             lines.append("")
+        if rendered.failures:
+            lines += [f"**{len(rendered.failures)} PDFs not written** (not published; the next run renders them "
+                      "again):", ""] + [f"- {failure}" for failure in rendered.failures] + [""]
         outputs = [*outputs, *(p for p in rendered.paths if p.name == "province.pdf")]
     if timings:
         lines += ["## Timings", "", "| stage | seconds |", "|---|---|"]
@@ -151,7 +154,8 @@ def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataF
                   "skipped": sum(c["unchanged"] for c in (reports or {}).values()),
                   "actions": reports or {},
                   "revised": sorted(p.decision.subject for p in planned or []
-                                    if p.decision.action == "revised" and p.decision.kind != "receipt")}
+                                    if p.decision.action == "revised" and p.decision.kind != "receipt"),
+                  "failed": list(rendered.failures)}
                  if rendered is not None else None),
         "timings": dict(timings or {}),
         "warehouse": database_url,

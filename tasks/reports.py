@@ -19,7 +19,7 @@ from chanjiao import progress
 from chanjiao.catalogue import load_catalogue
 from chanjiao.publication import tally
 from chanjiao.reference import ReferenceData
-from chanjiao.render import PdfJob, RenderResult, render_batch
+from chanjiao.render import PdfJob, RenderResult, ReportError, render_batch
 from chanjiao.report_jobs import (PlannedReport, plan_province_reports, published_records, reports_inputs_digest,
                                   unchanged_reports)
 from chanjiao.reports import ProvinceYear
@@ -35,6 +35,7 @@ class RenderSummary:
     """What the render stage wrote: the PDFs (with their HTML beside them), pages and seconds."""
 
     results: list[RenderResult] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)      # "target: reason" of every PDF not written
 
     @property
     def paths(self) -> list[Path]:
@@ -124,8 +125,9 @@ def render_pdfs(jobs: list[PdfJob], year: int, workers: int | None = None) -> Re
     """Every PDF of the run in one process pool sized to the machine (the font check comes first: no CJK
     font, no PDFs — never pages of blank boxes)."""
     logger = get_run_logger()
-    results = render_batch(jobs, workers=workers, on_result=lambda _: progress.advance("render"))
-    summary = RenderSummary(results)
+    failures: list = []
+    results = render_batch(jobs, workers=workers, on_result=lambda _: progress.advance("render"), failures=failures)
+    summary = RenderSummary(results, [str(error) for error in failures])
     refused = sorted({url for r in results for url in r.refused})
     if refused:
         logger.warning("reports asked for %d resources outside report_templates/; none was fetched: %s",
@@ -137,13 +139,14 @@ def render_pdfs(jobs: list[PdfJob], year: int, workers: int | None = None) -> Re
 
 @task(name="render-pdf-batch", task_run_name="render-pdf-batch-{year}-{batch}", cache_policy=NO_CACHE, retries=1,
       retry_delay_seconds=2)
-def render_pdf_batch(jobs: list[PdfJob], year: int, batch: int) -> list[RenderResult]:
+def render_pdf_batch(jobs: list[PdfJob], year: int, batch: int) -> RenderSummary:
     """One batch of PDFs rendered in this process — on a Dask worker, which is daemonic and cannot start a
     process pool of its own: the cluster's workers are the parallelism."""
-    results = render_batch(jobs, workers=1)
+    failures: list = []
+    results = render_batch(jobs, workers=1, failures=failures)
     get_run_logger().info("%d batch %d: rendered %d PDFs (%d pages)", year, batch, len(results),
                           sum(r.pages for r in results))
-    return results
+    return RenderSummary(results, [str(error) for error in failures])
 
 
 def render_on_dask(jobs: list[PdfJob], year: int, address: str | None, batch_size: int,
@@ -156,15 +159,25 @@ def render_on_dask(jobs: list[PdfJob], year: int, address: str | None, batch_siz
     runner = (DaskTaskRunner(address=address) if address else
               DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True}))
     batches = [jobs[i:i + batch_size] for i in range(0, len(jobs), batch_size)]
-    results = []
+    summary = RenderSummary()
     with runner:
         futures = [runner.submit(render_pdf_batch, {"jobs": batch, "year": year, "batch": n})
                    for n, batch in enumerate(batches, 1)]
         for future in as_completed(futures):
             batch = future.result()
-            results += batch
-            progress.advance("render", len(batch))
-    return RenderSummary(results)
+            summary.results += batch.results
+            summary.failures += batch.failures
+            progress.advance("render", len(batch.results) + len(batch.failures))
+    return summary
+
+
+@task(name="check-rendered", task_run_name="check-rendered-{year}", cache_policy=NO_CACHE)
+def check_rendered(rendered: RenderSummary | None, year: int) -> None:
+    """Fail the run — after what was written is published and the summary is out — if a PDF was not
+    written: the next run renders it again (it was not recorded)."""
+    if rendered is not None and rendered.failures:
+        shown = "; ".join(rendered.failures[:3]) + ("; …" if len(rendered.failures) > 3 else "")
+        raise ReportError(f"{len(rendered.failures)} PDFs of {year} not written (the others are published): {shown}")
 
 
 @task(name="publish-reports", task_run_name="publish-reports-{year}", cache_policy=NO_CACHE, retries=2,

@@ -338,6 +338,21 @@ def test_a_failing_job_in_a_worker_names_its_target(tmp_path):
     assert (tmp_path / "ok1.pdf").exists()
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_with_a_failures_list_a_failing_job_is_collected_and_the_others_are_written(tmp_path, workers):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a directory", encoding="utf-8")
+    bad = blocker / "bad.pdf"
+    jobs = [PdfJob(html=pages(1), target=tmp_path / "ok1.pdf", title="t", author="a"),
+            PdfJob(html=pages(1), target=bad, title="t", author="a"),
+            PdfJob(html=pages(2), target=tmp_path / "ok2.pdf", title="t", author="a")]
+    failures: list = []
+    results = render_batch(jobs, workers=workers, failures=failures)
+    assert [r.target for r in results] == [tmp_path / "ok1.pdf", tmp_path / "ok2.pdf"]
+    assert [(type(f), f.file) for f in failures] == [(ReportError, str(bad))]
+    assert len(PdfReader(tmp_path / "ok2.pdf").pages) == 2
+
+
 def test_render_batch_in_process_and_its_checks(tmp_path):
     assert render_batch([]) == []
     job = PdfJob(html=pages(2), target=tmp_path / "one.pdf", title="t", author="a")

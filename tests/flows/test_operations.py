@@ -212,3 +212,26 @@ def test_a_run_killed_mid_render_leaves_no_partial_file_and_the_next_run_complet
         warehouse.close()
     assert recorded == {cid: 1 for cid in scored}      # the interrupted run published nothing half-way
     assert result["pdfs"]["revised"] == []
+
+
+def test_a_pdf_that_cannot_be_written_fails_the_run_after_the_others_are_published(sample_dir, tmp_path):
+    from test_annual_compliance import latest_artifact
+
+    url, warehouse_dir = f"sqlite:///{tmp_path / 'warehouse.db'}", tmp_path / "warehouse"
+    blocked = warehouse_dir / "reports" / "2025" / SHANXI / "SX-2024-01.pdf"
+    blocked.mkdir(parents=True)          # a folder where the PDF should go: renaming the PDF into place fails
+    with pytest.raises(Exception, match=r"1 PDFs of 2025 not written \(the others are published\).*SX-2024-01\.pdf"):
+        run(sample_dir, sample_dir / "inbox", warehouse_dir, url, year=2025, pdf=True, provinces=[SHANXI])
+    assert "1 PDFs not written" in latest_artifact("annual-compliance-2025").data
+    warehouse = Warehouse.open(url)
+    try:
+        recorded = {r.subject for r in warehouse.report_versions(2025, SHANXI) if r.kind != "receipt"}
+    finally:
+        warehouse.close()
+    assert "SX-2024-01" not in recorded and {"SX-2024-02", SHANXI} <= recorded
+
+    blocked.rmdir()                      # the operator fixes the folder; the next run renders just that one
+    again = run(sample_dir, sample_dir / "inbox", warehouse_dir, url, year=2025, pdf=True, provinces=[SHANXI])
+    assert again["pdfs"]["rendered"] == 1 and again["pdfs"]["actions"]["consortium"]["new"] == 1
+    with pikepdf.open(blocked) as document:
+        assert len(document.pages) > 3
