@@ -140,7 +140,13 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="where the data and warehouse go (kept); default: a "
                                                     "temporary folder, removed at the end unless --keep")
     parser.add_argument("--keep", action="store_true", help="keep the temporary work folder")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --workdir: keep the data and the warehouse of an earlier benchmark there (no "
+                             "generation, no 2024 run); the full run then renders what changed since — after "
+                             "a code change, every report, as its 修订版")
     args = parser.parse_args()
+    if args.reuse and args.workdir is None:
+        parser.error("--reuse needs --workdir")
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="national-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -168,20 +174,27 @@ def _bench(args, data: Path, warehouse: Path, prefect_api) -> None:
     cpus = len(os.sched_getaffinity(0))
     print(f"national benchmark: {args.provinces} provinces × {args.per_province} consortia; {cpus} CPUs; "
           f"HarfBuzz subsetting: {'yes' if harfbuzz_subset_available() else 'NO (slow)'}")
-    start = time.perf_counter()
-    manifest = generate_national(data, provinces=args.provinces, per_province=args.per_province, seed=args.seed)
-    generation = time.perf_counter() - start
-    print(f"  generation:        {generation:7.1f} s  ({len(manifest['consortia'])} consortia, "
-          f"{len(manifest['files'])} files → {data})")
+    reuse = args.reuse and (warehouse / MARKER).exists() and (data / "national.json").exists()
+    if reuse:
+        import json
 
-    _fresh_warehouse(warehouse)
+        manifest = json.loads((data / "national.json").read_text(encoding="utf-8"))
+        print(f"  reusing {data} and {warehouse} ({len(manifest['consortia'])} consortia)")
+    else:
+        start = time.perf_counter()
+        manifest = generate_national(data, provinces=args.provinces, per_province=args.per_province, seed=args.seed)
+        generation = time.perf_counter() - start
+        print(f"  generation:        {generation:7.1f} s  ({len(manifest['consortia'])} consortia, "
+              f"{len(manifest['files'])} files → {data})")
+        _fresh_warehouse(warehouse)
     runner = Runner(data, warehouse)
     with prefect_api(warehouse):
-        history, history_wall = runner.run(2024, pdf=False)
-        print(f"  run 2024 --no-pdf: {history_wall:7.1f} s  (history; {_stage_line(history, history_wall)})")
-        print(f"    {_run_summary(history)}")
-        if history.get("rejected"):
-            print(f"    UNEXPECTED rejections: {history['rejected'][:5]}")
+        if not reuse:
+            history, history_wall = runner.run(2024, pdf=False)
+            print(f"  run 2024 --no-pdf: {history_wall:7.1f} s  (history; {_stage_line(history, history_wall)})")
+            print(f"    {_run_summary(history)}")
+            if history.get("rejected"):
+                print(f"    UNEXPECTED rejections: {history['rejected'][:5]}")
 
         before = _pdfs(warehouse)
         full, full_wall = runner.run(2025, pdf=True)
@@ -201,6 +214,8 @@ def _bench(args, data: Path, warehouse: Path, prefect_api) -> None:
         print(f"    PDFs: {pdfs.get('reports', '?')} reports + {pdfs.get('receipts', '?')} receipts, "
               f"{pdfs.get('pages', '?')} pages, rendered {pdfs.get('rendered', len(written))}, "
               f"skipped {pdfs.get('skipped', '?')}; {len(written)} PDF files written")
+        if pdfs.get("revised"):
+            print(f"    of which revised after publication (修订版): {len(pdfs['revised'])} reports")
 
         again, again_wall = runner.run(2025, pdf=True)
         touched = [p for p, s in _pdfs(warehouse).items() if after.get(p) != s]
