@@ -134,15 +134,9 @@ def plan_province_reports(data: ProvinceYear, catalogue: Catalogue, published: I
         target = Path(folder) / f"{cid}.pdf"
         decision = decide("consortium", year, cid, mark, history.get(("consortium", cid), []),
                           file_exists=exists(target), force=force)
-        job = None
-        if decision.render:
-            context = with_revision(context, revision_note(decision, now))
-            job = PdfJob(html=render_html("consortium.html.j2", context), target=target,
-                         title=context["document"]["title"], author=data.department,
-                         copies=_archive(decision, Path(folder), target.name, exists),
-                         attachments=(Attachment(name=f"{cid}-{year}-scores.json", data=attachment,
-                                                 description="总分、指标、评分点与数据质量问题（机器可读）",
-                                                 mime_type="application/json"),))
+        job = _job(decision, context, "consortium.html.j2", target, data.department, exists, now, attachments=(
+            Attachment(name=f"{cid}-{year}-scores.json", data=attachment, mime_type="application/json",
+                       description="总分、指标、评分点与数据质量问题（机器可读）"),))
         planned.append(PlannedReport(decision=decision, province_code=data.province_code, job=job, decided_at=now))
 
     consortium_decisions = [p.decision for p in planned]
@@ -157,17 +151,22 @@ def plan_province_reports(data: ProvinceYear, catalogue: Catalogue, published: I
     decision = decide("province", year, data.province_code, mark, history.get(("province", data.province_code), []),
                       file_exists=exists(target), force=force,
                       extra_reasons=(f"{REASONS_ZH['consortia']}：{'、'.join(revised_now)}",) if revised_now else ())
-    job = None
-    if decision.render:
-        context = with_revision(context, revision_note(decision, now))
-        job = PdfJob(html=render_html("province.html.j2", context), target=target,
-                     title=context["document"]["title"], author=data.department,
-                     copies=_archive(decision, Path(folder), target.name, exists),
-                     attachments=tuple(Attachment(name=name, data=content, description=description,
-                                                  mime_type="text/csv")
-                                       for name, content, description in files))
+    job = _job(decision, context, "province.html.j2", target, data.department, exists, now, attachments=tuple(
+        Attachment(name=name, data=content, description=description, mime_type="text/csv")
+        for name, content, description in files))
     planned.append(PlannedReport(decision=decision, province_code=data.province_code, job=job, decided_at=now))
     return planned
+
+
+def _job(decision: Decision, context: dict, template_name: str, target: Path, author: str,
+         exists: Callable[[Path], bool], now: datetime, attachments: tuple[Attachment, ...]) -> PdfJob | None:
+    """The PDF job of a report that is to be rendered (with its 修订版 note from version 2 on), else None."""
+    if not decision.render:
+        return None
+    context = with_revision(context, revision_note(decision, now))
+    return PdfJob(html=render_html(template_name, context), target=target, title=context["document"]["title"],
+                  author=author, copies=_archive(decision, target.parent, target.name, exists),
+                  attachments=attachments)
 
 
 def _archive(decision: Decision, folder: Path, name: str, exists: Callable[[Path], bool]) -> tuple[Path, ...]:

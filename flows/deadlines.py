@@ -32,17 +32,22 @@ def _dated(name: str):
     return run_name
 
 
+def _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir, database_url):
+    """The settings with a run's overrides, and the reference data (registry, calendars) they point at."""
+    settings = Settings().with_overrides(inbox_dir=inbox_dir, registry_file=registry_file,
+                                         extensions_file=extensions_file, warehouse_dir=warehouse_dir,
+                                         database_url=database_url)
+    return settings, load_reference_data(settings.registry_file, settings.extensions_path, settings.url,
+                                         settings.frameworks_dir)
+
+
 @flow(name="after-deadline", flow_run_name=_dated("after-deadline"), validate_parameters=True)
 def after_deadline(as_of: date | None = None, pdf: bool = True, inbox_dir: str | None = None,
                    registry_file: str | None = None, extensions_file: str | None = None,
                    warehouse_dir: str | None = None, database_url: str | None = None) -> dict:
     """If a due date was yesterday: annual-compliance for its year and provinces, as of today."""
-    settings = Settings().with_overrides(inbox_dir=inbox_dir, registry_file=registry_file,
-                                         extensions_file=extensions_file, warehouse_dir=warehouse_dir,
-                                         database_url=database_url)
+    settings, reference = _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir, database_url)
     as_of = as_of or today_in_china()
-    reference = load_reference_data(settings.registry_file, settings.extensions_path, settings.url,
-                                    settings.frameworks_dir)
     passed = deadlines_passed(deadline_calendar(reference, settings.url, deadline_years(as_of - timedelta(days=1)),
                                                 as_of), as_of)
     if not passed:
@@ -66,12 +71,8 @@ def deadline_reminder(as_of: date | None = None, days_before: list[int] = list(R
                       extensions_file: str | None = None, warehouse_dir: str | None = None,
                       database_url: str | None = None) -> dict:
     """Ingest the inbox (who has filed by now), then list what is due in ``days_before`` days and not filed."""
-    settings = Settings().with_overrides(inbox_dir=inbox_dir, registry_file=registry_file,
-                                         extensions_file=extensions_file, warehouse_dir=warehouse_dir,
-                                         database_url=database_url)
+    settings, reference = _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir, database_url)
     as_of = as_of or today_in_china()
-    reference = load_reference_data(settings.registry_file, settings.extensions_path, settings.url,
-                                    settings.frameworks_dir)
     with run_locks(settings.url, [INBOX_LOCK], settings.lock_wait_seconds):
         ingest_inbox(settings.inbox_dir, reference, settings.url, settings.read_limits)
     calendar = deadline_calendar(reference, settings.url, deadline_years(as_of), as_of)
