@@ -108,7 +108,8 @@ def _process_year(year: int, province_codes: list[str], as_of: date, reference, 
     quality = {y: validate_year(reference, url, y, consortia, force=force, upto=upto)
                for y in years_to_validate(url, year, consortia, ingest.new_years, upto)}
     outputs += [export_findings(quality[year], reference, reports_dir, year, code, as_of) for code in province_codes]
-    planned = [report for y, validated in quality.items()
+    # Receipts: of the year, of the years that received files, and of any year whose findings were redone.
+    planned = [report for y, validated in quality.items() if y == year or y in ingest.new_years or validated.redone
                for report in write_receipts(validated, reference, settings.receipts_dir, y, url, pdf=pdf, force=force)]
     counts = publish_quality_summary(quality[year], year, as_of)
     timings["validate"] = time.perf_counter() - mark

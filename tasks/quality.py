@@ -34,6 +34,7 @@ class YearQuality:
     versions: pd.DataFrame          # live versions (chanjiao.timeliness.versions_frame)
     findings: pd.DataFrame
     contacts: dict[int, str]        # masked "王**（138****5678）" per version, for receipts
+    redone: int = 0                 # versions validated in this run (the others' findings stood)
 
     def latest_findings(self, as_of: date, consortium_ids: set[str] | None = None) -> pd.DataFrame:
         """The findings of each consortium × kind's latest version as of ``as_of`` (the one scored)."""
@@ -111,7 +112,8 @@ def validate_year(reference: ReferenceData, database_url: str, year: int, consor
     logger.info("%d: validated %d of %d versions (%d unchanged): %d fatal, %d warning, %d info findings", year,
                 len(stale), len(versions), len(versions) - len(stale), counts.get("fatal", 0),
                 counts.get("warning", 0), counts.get("info", 0))
-    return YearQuality(year=year, versions=versions, findings=annotated, contacts=q.masked_contacts(values))
+    return YearQuality(year=year, versions=versions, findings=annotated, contacts=q.masked_contacts(values),
+                       redone=len(stale))
 
 
 @task(name="export-findings", task_run_name="export-findings-{year}-{province_code}", cache_policy=NO_CACHE,

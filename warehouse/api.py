@@ -12,11 +12,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, delete, event, func, select
+from sqlalchemy import Engine, create_engine, delete, event, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +33,16 @@ from warehouse.models import (Consortium, Finding, IndicatorScore, IngestRun, Ov
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+@lru_cache(maxsize=1)
+def _head() -> str:
+    """The newest migration's revision."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
 
 
 @dataclass(frozen=True)
@@ -105,9 +116,18 @@ class Warehouse:
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         warehouse = cls(engine)
-        if migrate:
+        if migrate and not warehouse._at_head():
             warehouse.migrate()
         return warehouse
+
+    def _at_head(self) -> bool:
+        """Whether the schema is at Alembic's head already: one query instead of Alembic's full check (a run's
+        tasks open the warehouse dozens of times)."""
+        try:
+            with self.engine.connect() as connection:
+                return connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head()
+        except Exception:           # no such table yet, or no database: let migrate() say what is wrong
+            return False
 
     def migrate(self) -> None:
         """Bring the schema to Alembic's head (idempotent)."""

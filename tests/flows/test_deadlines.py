@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 
 from test_annual_compliance import latest_artifact, read_csv
+from flows.annual_compliance import annual_compliance
 from flows.deadlines import after_deadline, deadline_reminder
 
 # Expected to file a 2025 summary and had not filed it by 2025-12-01 (14 days before 12-15).
@@ -66,3 +67,12 @@ def test_after_deadline_acts_only_the_day_after_and_marks_the_missing(paths, tmp
     extension = after_deadline(as_of=date(2026, 1, 1), pdf=False, **paths)
     assert {(d["consortium_id"], d["due_date"]) for d in extension["deadlines"]} == {("HN-2024-02", "2025-12-31")}
     assert [(run["year"], sorted(run["scores"])) for run in extension["runs"]] == [(2025, ["43"])]
+
+
+def test_with_no_year_the_nightly_run_does_this_year_and_last_year_until_january_31(paths):
+    january = annual_compliance(as_of=date(2026, 1, 31), pdf=False, **paths)
+    assert [run["year"] for run in january["years"]] == [2025, 2026]
+    assert january["as_of"] == "2026-01-31"
+    assert {p for run in january["years"] for p in run["scores"]} == {"14", "43"}
+    february = annual_compliance(as_of=date(2026, 2, 1), pdf=False, **paths)
+    assert february["year"] == 2026 and "years" not in february
