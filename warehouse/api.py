@@ -265,15 +265,6 @@ class Warehouse:
                 query = query.where(SubmissionVersion.id <= upto)
             return sorted(session.scalars(query))
 
-    def unvalidated_years(self, consortium_ids: Iterable[str] | None = None) -> list[int]:
-        """Years with a live version that no data-quality run has seen (scoring needs their findings)."""
-        with self.session() as session:
-            query = select(SubmissionVersion.year).distinct().where(
-                SubmissionVersion.validated_at.is_(None), SubmissionVersion.withdrawn.is_(False))
-            if consortium_ids is not None:
-                query = query.where(SubmissionVersion.consortium_id.in_(list(consortium_ids)))
-            return sorted(session.scalars(query))
-
     def values(self, version_id: int) -> dict[str, FieldValue]:
         """The stored fields of one version, as text (``value`` is the canonical storage form)."""
         return self.values_for([version_id])[version_id]

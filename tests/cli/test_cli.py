@@ -58,12 +58,12 @@ def test_an_unknown_province_is_refused_before_the_run(tmp_path, capsys):
     assert code == 2 and "unknown province code(s) 77" in capsys.readouterr().err
 
 
-def test_run_as_a_user_types_it_keeps_the_terminal_clean(tmp_path):
-    """A real process, its own temporary Prefect server: only the summary reaches the terminal."""
+def _one_province_run(tmp_path: Path) -> tuple[list[str], dict, Path]:
+    """An inbox with one good 2025 file, the test registry, and ``chanjiao run`` for province 14 as a user
+    types it (its own temporary Prefect server): the command, its environment and the registry file."""
     inbox = tmp_path / "inbox" / "2025"
     inbox.mkdir(parents=True)
     (inbox / "ok.csv").write_bytes(csv_bytes(minimal_fields(city_approved_on="2025-01-05")))
-    (inbox / "wrong-year.csv").write_bytes(csv_bytes(minimal_fields(consortium_id="SX-2024-02", year=2024)))
     registry = tmp_path / "registry.csv"
     registry.write_text(REGISTRY_CSV, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
@@ -71,6 +71,14 @@ def test_run_as_a_user_types_it_keeps_the_terminal_clean(tmp_path):
     command = [str(ROOT / ".venv" / "bin" / "chanjiao"), "run", "--year", "2025", "--province", "14",
                "--inbox", str(tmp_path / "inbox"), "--registry", str(registry), "--warehouse",
                str(tmp_path / "wh"), "--as-of", "2025-02-01"]
+    return command, env, registry
+
+
+def test_run_as_a_user_types_it_keeps_the_terminal_clean(tmp_path):
+    """A real process, its own temporary Prefect server: only the summary reaches the terminal."""
+    command, env, registry = _one_province_run(tmp_path)
+    (tmp_path / "inbox" / "2025" / "wrong-year.csv").write_bytes(
+        csv_bytes(minimal_fields(consortium_id="SX-2024-02", year=2024)))
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
@@ -89,16 +97,7 @@ def test_run_as_a_user_types_it_keeps_the_terminal_clean(tmp_path):
 def test_progress_display_and_a_locked_province(tmp_path):
     """``--progress`` draws the stages on stderr (and nothing else); with ``--no-wait`` a run on a province
     another run holds stops at once with one line naming the holder."""
-    inbox = tmp_path / "inbox" / "2025"
-    inbox.mkdir(parents=True)
-    (inbox / "ok.csv").write_bytes(csv_bytes(minimal_fields(city_approved_on="2025-01-05")))
-    registry = tmp_path / "registry.csv"
-    registry.write_text(REGISTRY_CSV, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
-    command = [str(ROOT / ".venv" / "bin" / "chanjiao"), "run", "--year", "2025", "--province", "14",
-               "--inbox", str(tmp_path / "inbox"), "--registry", str(registry), "--warehouse",
-               str(tmp_path / "wh"), "--as-of", "2025-02-01"]
+    command, env, _ = _one_province_run(tmp_path)
     done = subprocess.run(command + ["--progress"], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     for label in ("files ingested", "versions validated", "provinces scored", "reports prepared", "PDFs rendered"):
