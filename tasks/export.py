@@ -16,10 +16,11 @@ from chanjiao.publication import tally
 from chanjiao.score_outputs import scoring_summary
 from chanjiao.timeliness import status_counts
 from warehouse import Warehouse
+from tasks.retry import io_retries
 
 
 @task(name="export-submissions", task_run_name="export-submissions-{year}-{province_code}",
-      cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+      cache_policy=NO_CACHE, **io_retries())
 def export_submissions(timeliness: pd.DataFrame, reports_dir: Path, year: int, province_code: str) -> Path:
     """``reports/<year>/<province>/submissions.csv``, written atomically."""
     path = write_if_changed(Path(reports_dir) / str(year) / province_code / "submissions.csv",
@@ -28,7 +29,7 @@ def export_submissions(timeliness: pd.DataFrame, reports_dir: Path, year: int, p
     return path
 
 
-@task(name="export-rejections", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1)
+@task(name="export-rejections", cache_policy=NO_CACHE, **io_retries())
 def export_rejections(database_url: str, reports_dir: Path, years: list[int]) -> list[Path]:
     """``reports/<year>/_rejected.csv`` for every inbox year: the files rejected by the latest run (written
     under the inbox lock, which also makes any temporary a killed run left of it stale)."""

@@ -24,6 +24,7 @@ from chanjiao.report_jobs import (PlannedReport, ReceiptDraft, plan_receipts, pu
 from tasks.templates import code_version, templates_version
 from chanjiao.timeliness import latest_versions, live_versions, versions_frame
 from warehouse import Warehouse
+from tasks.retry import io_retries
 
 
 @dataclass
@@ -117,7 +118,7 @@ def validate_year(reference: ReferenceData, database_url: str, year: int, consor
 
 
 @task(name="export-findings", task_run_name="export-findings-{year}-{province_code}", cache_policy=NO_CACHE,
-      retries=2, retry_delay_seconds=1)
+      **io_retries())
 def export_findings(quality: YearQuality, reference: ReferenceData, reports_dir: Path, year: int,
                     province_code: str, as_of: date) -> Path:
     """``reports/<year>/<province>/findings.csv``: the findings of each consortium's latest versions."""
@@ -128,8 +129,7 @@ def export_findings(quality: YearQuality, reference: ReferenceData, reports_dir:
     return path
 
 
-@task(name="write-receipts", task_run_name="write-receipts-{year}", cache_policy=NO_CACHE, retries=2,
-      retry_delay_seconds=1)
+@task(name="write-receipts", task_run_name="write-receipts-{year}", cache_policy=NO_CACHE, **io_retries())
 def write_receipts(quality: YearQuality, reference: ReferenceData, receipts_dir: Path, year: int, database_url: str,
                    *, pdf: bool = True, force: bool = False) -> list[PlannedReport]:
     """A receipt (回执) per accepted version: its findings and what to fix, before the deadline. A receipt is

@@ -1,17 +1,18 @@
 """The PDF reports: gather a province's year (one read), decide which reports changed and build their HTML
-in the core, render all PDFs of the run in one process pool (or on a Dask cluster), then record the
-published versions."""
+in the core, render all PDFs of the run in one process pool (or on a Dask cluster: see flows/render.py),
+then record the published versions."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 from prefect import task
-from prefect.futures import as_completed
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
@@ -19,7 +20,8 @@ from chanjiao import progress
 from chanjiao.catalogue import load_catalogue
 from chanjiao.publication import tally
 from chanjiao.reference import ReferenceData
-from chanjiao.render import PdfJob, RenderResult, ReportError, render_batch
+from chanjiao.render import (PdfJob, RenderedPdf, RenderResult, ReportError, not_on_disk, render_batch,
+                             render_in_memory, write_rendered)
 from chanjiao.report_jobs import (PlannedReport, plan_province_reports, published_records, reports_inputs_digest,
                                   unchanged_reports)
 from chanjiao.reports import ProvinceYear
@@ -28,11 +30,13 @@ from tasks.quality import YearQuality
 from tasks.scoring import ProvinceScores, scoring_frames
 from tasks.templates import templates_version
 from warehouse import Warehouse
+from tasks.retry import io_retries
 
 
 @dataclass
 class RenderSummary:
-    """What the render stage wrote: the PDFs (with their HTML beside them), pages and seconds."""
+    """What the render stage wrote on the flow's machine: the PDFs (with their HTML beside them), each checked
+    on disk, pages and seconds; and the PDFs not written."""
 
     results: list[RenderResult] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)      # "target: reason" of every PDF not written
@@ -56,6 +60,30 @@ class RenderSummary:
     @property
     def reports(self) -> int:
         return len(self.results) - self.receipts
+
+    @property
+    def workers(self) -> dict[str, int]:
+        """PDFs per Dask worker that rendered them (empty when rendered on the flow's machine)."""
+        counts: dict[str, int] = {}
+        for r in self.results:
+            if r.rendered_by:
+                counts[r.rendered_by] = counts.get(r.rendered_by, 0) + 1
+        return counts
+
+    def add(self, other: RenderSummary) -> None:
+        self.results += other.results
+        self.failures += other.failures
+
+
+@dataclass
+class RenderedBatch:
+    """What a Dask worker sends back for one batch: the PDFs' bytes (the flow's machine writes them) and the
+    jobs that failed. ``worker`` is the Dask worker's address."""
+
+    batch: int
+    pdfs: list[RenderedPdf] = field(default_factory=list)
+    failures: list[ReportError] = field(default_factory=list)     # each names its job's target (``file``)
+    worker: str = ""
 
 
 def _history(warehouse: Warehouse, registry: pd.DataFrame, year: int, province_code: str) -> dict[int, dict]:
@@ -119,55 +147,88 @@ def build_reports(scores: ProvinceScores, quality: YearQuality, timeliness: pd.D
     return planned
 
 
-@task(name="render-pdfs", task_run_name="render-pdfs-{year}", cache_policy=NO_CACHE, retries=1,
-      retry_delay_seconds=2)
+@task(name="render-pdfs", task_run_name="render-pdfs-{year}", cache_policy=NO_CACHE, **io_retries(1))
 def render_pdfs(jobs: list[PdfJob], year: int, workers: int | None = None) -> RenderSummary:
     """Every PDF of the run in one process pool sized to the machine (the font check comes first: no CJK
     font, no PDFs — never pages of blank boxes)."""
     logger = get_run_logger()
     failures: list = []
     results = render_batch(jobs, workers=workers, on_result=lambda _: progress.advance("render"), failures=failures)
-    summary = RenderSummary(results, [str(error) for error in failures])
+    summary = _on_disk(RenderSummary(results, [str(error) for error in failures]),
+                       {job.target: job for job in jobs})
     refused = sorted({url for r in results for url in r.refused})
     if refused:
         logger.warning("reports asked for %d resources outside report_templates/; none was fetched: %s",
                        len(refused), ", ".join(refused[:5]))
-    logger.info("%d: rendered %d PDFs (%d pages) in %.1f s of render time", year, len(results), summary.pages,
-                summary.seconds)
+    logger.info("%d: rendered %d PDFs (%d pages) in %.1f s of render time", year, len(summary.results),
+                summary.pages, summary.seconds)
     return summary
 
 
-@task(name="render-pdf-batch", task_run_name="render-pdf-batch-{year}-{batch}", cache_policy=NO_CACHE, retries=1,
-      retry_delay_seconds=2)
-def render_pdf_batch(jobs: list[PdfJob], year: int, batch: int) -> RenderSummary:
-    """One batch of PDFs rendered in this process — on a Dask worker, which is daemonic and cannot start a
-    process pool of its own: the cluster's workers are the parallelism."""
+def _on_disk(summary: RenderSummary, jobs: dict[Path, PdfJob]) -> RenderSummary:
+    """Only PDFs that are on this machine's disk as rendered stay results; the others become failures (so
+    they are not published, and the next run renders them again)."""
+    kept = []
+    for result in summary.results:
+        job = jobs.get(result.target)
+        problem = not_on_disk(result, copies=job.copies if job is not None else ())
+        if problem:
+            summary.failures.append(str(ReportError(f"PDF not written ({problem})", file=str(result.target))))
+        else:
+            kept.append(result)
+    summary.results = kept
+    return summary
+
+
+def _dask_worker() -> str:
+    """The address of the Dask worker this runs on (with its host name), or "" outside one."""
+    try:
+        from distributed import get_worker
+
+        return f"{get_worker().address} ({socket.gethostname()}, pid {os.getpid()})"
+    except (ImportError, ValueError):
+        return ""
+
+
+@task(name="render-pdf-batch", task_run_name="render-pdf-batch-{year}-{batch}", cache_policy=NO_CACHE,
+      persist_result=False, **io_retries(1))
+def render_pdf_batch(jobs: list[PdfJob], year: int, batch: int) -> RenderedBatch:
+    """One batch of PDFs rendered to memory on a Dask worker, one after the other (a worker is daemonic and
+    cannot start a process pool: the cluster's workers are the parallelism). Nothing is written here: the
+    worker may not share the flow's disk, so the bytes go back to the flow, which writes them
+    (``write-pdf-batch``). Its result is never persisted (it is the PDFs)."""
     failures: list = []
-    results = render_batch(jobs, workers=1, failures=failures)
-    get_run_logger().info("%d batch %d: rendered %d PDFs (%d pages)", year, batch, len(results),
-                          sum(r.pages for r in results))
-    return RenderSummary(results, [str(error) for error in failures])
+    pdfs = render_in_memory(jobs, failures=failures)
+    worker = _dask_worker()
+    get_run_logger().info("%d batch %d: rendered %d PDFs (%d pages, %d bytes) on %s", year, batch, len(pdfs),
+                          sum(p.pages for p in pdfs), sum(len(p.pdf) for p in pdfs), worker or "this process")
+    return RenderedBatch(batch, pdfs, failures, worker)
 
 
-def render_on_dask(jobs: list[PdfJob], year: int, address: str | None, batch_size: int,
-                   workers: int | None) -> RenderSummary:
-    """Render the PDFs in batches on a Dask cluster: an existing one at ``address``, or a local one with one
-    single-threaded worker process per core. Each batch renders in-process on its worker. Called from the
-    flow (not a task itself): it submits ``render-pdf-batch`` tasks to a DaskTaskRunner."""
-    from prefect_dask import DaskTaskRunner
-
-    runner = (DaskTaskRunner(address=address) if address else
-              DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True}))
-    batches = [jobs[i:i + batch_size] for i in range(0, len(jobs), batch_size)]
-    summary = RenderSummary()
-    with runner:
-        futures = [runner.submit(render_pdf_batch, {"jobs": batch, "year": year, "batch": n})
-                   for n, batch in enumerate(batches, 1)]
-        for future in as_completed(futures):
-            batch = future.result()
-            summary.results += batch.results
-            summary.failures += batch.failures
-            progress.advance("render", len(batch.results) + len(batch.failures))
+@task(name="write-pdf-batch", task_run_name="write-pdf-batch-{year}-{batch}", cache_policy=NO_CACHE,
+      **io_retries())
+def write_pdf_batch(rendered: RenderedBatch, jobs: list[PdfJob], year: int, batch: int) -> RenderSummary:
+    """On the flow's machine: write the PDFs a worker rendered (and the HTML, from the flow's own jobs) under
+    the warehouse, each atomically, at the paths of the flow's jobs; each PDF is checked on disk. A job the
+    worker sent nothing for is a failure; bytes for a path not in the batch are ignored."""
+    logger = get_run_logger()
+    by_target = {job.target: job for job in jobs}
+    summary = RenderSummary(failures=[str(error) for error in rendered.failures])
+    answered = {Path(error.file) for error in rendered.failures if error.file}
+    for pdf in rendered.pdfs:
+        job = by_target.get(Path(pdf.target))
+        if job is None:
+            logger.warning("batch %d: %s came back but is not in the batch; ignored", batch, pdf.target)
+            continue
+        answered.add(job.target)
+        try:
+            summary.results.append(write_rendered(job, pdf, rendered_by=rendered.worker))
+        except ReportError as error:
+            summary.failures.append(str(error))
+    summary.failures += [str(ReportError("PDF not written (the Dask worker returned nothing for it)", file=str(t)))
+                         for t in by_target if t not in answered]
+    logger.info("%d batch %d: wrote %d PDFs from %s", year, batch, len(summary.results),
+                rendered.worker or "the worker")
     return summary
 
 
@@ -180,8 +241,7 @@ def check_rendered(rendered: RenderSummary | None, year: int) -> None:
         raise ReportError(f"{len(rendered.failures)} PDFs of {year} not written (the others are published): {shown}")
 
 
-@task(name="publish-reports", task_run_name="publish-reports-{year}", cache_policy=NO_CACHE, retries=2,
-      retry_delay_seconds=1)
+@task(name="publish-reports", task_run_name="publish-reports-{year}", cache_policy=NO_CACHE, **io_retries())
 def publish_reports(planned: list[PlannedReport], rendered: RenderSummary, database_url: str, warehouse_dir: Path,
                     year: int) -> dict[str, int]:
     """Record every PDF written in this run as a published version (its archived copy under versions/);

@@ -23,6 +23,7 @@ from chanjiao.scoring import input_cells, score_year, scoring_inputs_digest
 from chanjiao.timeliness import expected_filers, latest_versions, versions_frame
 from tasks.templates import code_version
 from warehouse import Warehouse
+from tasks.retry import io_retries
 
 
 @dataclass
@@ -113,7 +114,7 @@ def score_province(reference: ReferenceData, database_url: str, year: int, provi
 
 
 @task(name="export-scores", task_run_name="export-scores-{year}-{province_code}", cache_policy=NO_CACHE,
-      retries=2, retry_delay_seconds=1)
+      **io_retries())
 def export_scores(scores: ProvinceScores, reports_dir: Path, year: int, province_code: str) -> list[Path]:
     """``reports/<year>/<province>/scores.csv`` and ``points.csv``, written atomically."""
     folder = Path(reports_dir) / str(year) / province_code

@@ -17,6 +17,7 @@ from chanjiao.reference import ReferenceData
 from chanjiao.timeliness import (REMINDER_DAYS, compute_timeliness, passed_deadlines, reminders, status_counts,
                                  versions_frame)
 from warehouse import Warehouse
+from tasks.retry import io_retries
 
 
 @task(name="timeliness", task_run_name="timeliness-{year}-{province_code}", cache_policy=NO_CACHE)
@@ -62,8 +63,7 @@ def deadlines_passed(calendar: pd.DataFrame, as_of: date) -> list[dict]:
              "due_date": r.due_date.isoformat(), "status": r.status} for r in passed.itertuples()]
 
 
-@task(name="publish-reminders", task_run_name="publish-reminders-{as_of}", cache_policy=NO_CACHE, retries=2,
-      retry_delay_seconds=1)
+@task(name="publish-reminders", task_run_name="publish-reminders-{as_of}", cache_policy=NO_CACHE, **io_retries())
 def publish_reminders(calendar: pd.DataFrame, reports_dir: Path, as_of: date,
                       days_before: tuple[int, ...] = REMINDER_DAYS) -> dict:
     """The documents not yet filed 14, 7 or 1 days before their due date: one CSV per province and year

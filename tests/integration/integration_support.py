@@ -69,7 +69,10 @@ class PrefectServer:
             raise
 
 
-def start_prefect_server(home: Path) -> PrefectServer:
+def start_prefect_server(home: Path, *, scheduler: bool = False, **settings: str) -> PrefectServer:
+    """``prefect server start`` in a subprocess with its own home and SQLite database. The scheduler service
+    is off unless asked for: a worker polling the pool must find only the runs a test created (not tonight's
+    nightly, should the clock be near); the schedules test turns it on. ``settings``: more PREFECT_* values."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**clean_environment(),
@@ -78,10 +81,8 @@ def start_prefect_server(home: Path) -> PrefectServer:
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "PREFECT_UI_ENABLED": "false",              # no UI build to copy: a faster start
            "PREFECT_UI_URL": url,                      # links in notifications
-           # No scheduled runs: the deployments' schedules are checked on the API, and a worker polling the
-           # pool must find only the runs a test created (not tonight's nightly, should the clock be near).
-           "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
-           "PYTHONUNBUFFERED": "1"}
+           "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "true" if scheduler else "false",
+           "PYTHONUNBUFFERED": "1", **settings}
     log = home / "server.log"
     with open(log, "wb") as out:
         process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
