@@ -59,6 +59,21 @@ class RunLocked(ChanjiaoError):
     """Another run holds the lock on the same province (or the inbox): runs never interleave."""
 
 
+def mask_password(url: str) -> str:
+    """A URL fit to print: its password, if any, as ``***`` (``http://user:***@host/api``)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+    except ValueError:                  # not a URL we can take apart: hide whatever precedes an @
+        return re.sub(r"//[^/@]*@", "//***@", url)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
 def user_message(exc: BaseException) -> str:
     """One line for a person: our own errors say where and why, anything else says what it was."""
     if isinstance(exc, ChanjiaoError):

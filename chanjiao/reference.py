@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -52,6 +53,15 @@ def _date(value: str, *, where: str, row: int, column: str) -> date:
     except ValueError:
         raise ReferenceDataError(f"{column} {value!r} is not a date (YYYY-MM-DD)", file=where, row=row,
                                  field=column) from None
+
+
+def known_province_codes() -> tuple[str, ...]:
+    """The GB/T 2260 codes of the project's provinces.csv, in its order."""
+    return tuple(row["province_code"] for row in csv.DictReader(io.StringIO(data_text("provinces.csv"))))
+
+
+# A province code as a flow parameter: the Prefect UI offers the known codes, and the API refuses others.
+ProvinceCode = Literal[known_province_codes()]  # type: ignore[valid-type]
 
 
 def parse_provinces(text: str, where: str = "provinces.csv") -> pd.DataFrame:

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
                                 description="holds warehouse.db (SQLite default) and reports/")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in warehouse_dir, "
                                                        "e.g. postgresql+psycopg://user@host/db for production")
+    database_secret: str | None = Field(None, description="name of a Prefect Secret block holding the "
+                                                          "database URL, used when database_url is not set")
     frameworks_dir: Path | None = Field(None, description="folder of scoring framework files (<id>.yaml); "
                                                          "default: the project's chanjiao/data/frameworks")
     report_workers: int | None = Field(None, ge=1, description="processes rendering PDFs; default: one per CPU")
@@ -66,6 +68,26 @@ class Settings(BaseSettings):
     def read_limits(self) -> ReadLimits:
         return ReadLimits(max_file_bytes=self.max_file_bytes, max_unzipped_bytes=self.max_unzipped_bytes,
                           max_compression_ratio=self.max_compression_ratio, max_xml_bytes=self.max_xml_bytes)
+
+    def resolved(self) -> "Settings":
+        """This, with the database URL read from the Prefect Secret block ``database_secret`` names when no
+        ``database_url`` is set. The URL is never a flow parameter: parameters are shown in the Prefect UI,
+        stored with every run and sent in failure notifications."""
+        if self.database_url or not self.database_secret:
+            return self
+        from prefect.blocks.system import Secret
+
+        from chanjiao.errors import ConfigurationError
+
+        try:
+            url = Secret.load(self.database_secret).get()
+        except ValueError as exc:               # Prefect: "Unable to find block document named …"
+            raise ConfigurationError(f"no Prefect Secret block named {self.database_secret!r} "
+                                     f"(CHANJIAO_DATABASE_SECRET): {exc}") from None
+        if not isinstance(url, str) or "://" not in url:
+            raise ConfigurationError(f"the Prefect Secret block {self.database_secret!r} does not hold a "
+                                     "database URL (e.g. postgresql+psycopg://user:password@host/db)")
+        return self.with_overrides(database_url=url)
 
     def with_overrides(self, **overrides) -> "Settings":
         """A copy with the given values replaced; ``None`` means "keep the setting"."""

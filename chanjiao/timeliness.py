@@ -8,14 +8,14 @@ are kept in the warehouse but count for neither.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import PurePosixPath
 
 import pandas as pd
 
 from chanjiao.catalogue import KINDS
-from chanjiao.errors import ReferenceDataError
-from chanjiao.exports import REMINDER_COLUMNS
+from chanjiao.errors import ConfigurationError, ReferenceDataError
+from chanjiao.exports import REMINDER_COLUMNS, REPORTING_TZ
 
 STATUSES = ("on_time", "late", "missing", "not_yet_due")
 VERSION_COLUMNS = ("consortium_id", "year", "kind", "version", "submitted_on", "ingest_seq", "source_file",
@@ -173,6 +173,36 @@ def reporting_years(as_of: date) -> list[int]:
     if (as_of.month, as_of.day) <= PREVIOUS_YEAR_UNTIL:
         return [as_of.year - 1, as_of.year]
     return [as_of.year]
+
+
+def today_in_china() -> date:
+    """Deadlines are Beijing dates: "today" is judged there, whatever the server's clock zone."""
+    return datetime.now(REPORTING_TZ).date()
+
+
+def check_reporting_year(registry: pd.DataFrame, year: int, as_of: date,
+                         provinces: list[str] | None = None) -> None:
+    """Refuse, before any work, a year asked for explicitly that nothing can be reported for: one later than
+    ``as_of``'s year (none of its documents can be due yet), or one in which no consortium of the registry
+    (of ``provinces``, when given) is expected to file (:func:`expected_filers`: all recognised later, or
+    withdrawn by then). Raises :class:`ConfigurationError`; the default years of a nightly run
+    (:func:`reporting_years`) are not checked with it."""
+    if year > as_of.year:
+        raise ConfigurationError(f"year {year} is later than the as-of date {as_of:%Y-%m-%d}: no document of "
+                                 f"{year} can be due yet")
+    scope = registry if not provinces else registry[registry["province_code"].isin(list(provinces))]
+    if len(expected_filers(scope, year)):
+        return
+    where = "the registry" if not provinces else (
+        f"province{'s' if len(set(provinces)) > 1 else ''} {', '.join(sorted(set(provinces)))} in the registry")
+    recognised = scope["recognized_year"].dropna()
+    if not len(recognised):
+        reason = "the registry has none there" if provinces else "the registry is empty"
+    elif year < int(recognised.min()):
+        reason = f"the first were recognised in {int(recognised.min())}"
+    else:
+        reason = f"those recognised by {year} were withdrawn by then"
+    raise ConfigurationError(f"no consortium of {where} is expected to report for {year}: {reason}")
 
 
 def deadline_years(day: date) -> list[int]:

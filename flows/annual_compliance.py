@@ -16,18 +16,27 @@ from zoneinfo import ZoneInfo
 from prefect import flow
 
 from chanjiao import progress
+from chanjiao.reference import ProvinceCode
 from chanjiao.settings import Settings
 from chanjiao.timeliness import reporting_years
+from flows.render import render_on_dask
 from tasks.export import export_rejections, export_submissions, publish_rankings, publish_run_summary
 from tasks.housekeeping import INBOX_LOCK, clean_partial_outputs, province_lock, run_locks
 from tasks.ingest import ingest_inbox
 from tasks.quality import export_findings, publish_quality_summary, validate_year, write_receipts, years_to_validate
 from tasks.reference import load_reference_data
-from tasks.reports import build_reports, check_rendered, publish_reports, render_on_dask, render_pdfs
+from tasks.reports import build_reports, check_rendered, publish_reports, render_pdfs
 from tasks.scoring import export_scores, publish_ranking, score_province
 from tasks.timeliness import province_timeliness
 
 REPORTING_TZ = ZoneInfo("Asia/Shanghai")
+
+# A run that hangs (a stuck NFS mount, a lock that is never released, a renderer in a loop) ends TimedOut, which
+# notifies. Sized from the national benchmark (31 provinces × 50 consortia, 2 cores): the worst full year took
+# 1,485 s (every report re-issued after a code change), so a January nightly, which does two years, needs
+# ~3,000 s; each run may also wait up to lock_wait_seconds (600 s) for the inbox and again for its provinces.
+# 7,200 s leaves ~1.7× headroom over that worst case and still ends a hung night before the 08:00 reminder.
+ANNUAL_COMPLIANCE_TIMEOUT_S = 7_200
 
 
 def today_in_china() -> date:
@@ -46,22 +55,41 @@ def _run_name() -> str:
     return f"annual-compliance-{year}-" + ("-".join(provinces) if provinces else "all")
 
 
-@flow(name="annual-compliance", flow_run_name=_run_name, validate_parameters=True)
-def annual_compliance(year: int | None = None, provinces: list[str] | None = None, as_of: date | None = None,
-                      force: bool = False, pdf: bool = True, task_runner: Literal["process", "dask"] = "process",
-                      dask_address: str | None = None, inbox_dir: str | None = None, registry_file: str | None = None,
-                      extensions_file: str | None = None, warehouse_dir: str | None = None,
-                      database_url: str | None = None) -> dict:
-    """Ingest every new file under INBOX/<year>/, then process ``year`` (default: the current year, and the
-    previous one until 01-31) for ``provinces`` (default: all).
+@flow(name="annual-compliance", flow_run_name=_run_name, validate_parameters=True,
+      timeout_seconds=ANNUAL_COMPLIANCE_TIMEOUT_S)
+def annual_compliance(year: int | None = None, provinces: list[ProvinceCode] | None = None,
+                      as_of: date | None = None, force: bool = False, pdf: bool = True,
+                      task_runner: Literal["process", "dask"] = "process", dask_address: str | None = None,
+                      inbox_dir: str | None = None, registry_file: str | None = None,
+                      extensions_file: str | None = None, warehouse_dir: str | None = None) -> dict:
+    """Ingest every new file under INBOX/<year>/, then process the year for the provinces: timeliness, data
+    quality, scores, exports and the PDF reports whose inputs changed.
 
-    Only reports whose inputs changed are rendered; ``force`` renders every one. ``pdf=False`` is a
-    data-only run. ``task_runner="dask"`` renders on a Dask cluster (``dask_address``, or a local one).
+    The warehouse database is never a parameter (parameters are shown in the UI and sent in notifications):
+    it comes from the worker's settings (``CHANJIAO_DATABASE_URL``) or a Prefect Secret block
+    (``CHANJIAO_DATABASE_SECRET``).
+
+    Args:
+        year: The year to process (报送年度). Default: the current year in Beijing, and the previous one
+            too until 31 January. A year later than the as-of date's, or one in which no consortium is
+            expected to report, is refused.
+        provinces: Province codes (GB/T 2260, e.g. 14 山西, 43 湖南) to process. Default: every province
+            with consortia.
+        as_of: Judge deadlines and milestones as of this date (YYYY-MM-DD). Default: today in Beijing.
+        force: Render every report again, even those whose inputs did not change (same version numbers).
+        pdf: False for a data-only run: timeliness, findings and scores, no PDFs.
+        task_runner: Where PDFs are rendered: "process" (a process pool on the worker) or "dask".
+        dask_address: Scheduler of an existing Dask cluster (tcp://host:8786 or tls://…); default: a
+            local cluster. Only with task_runner "dask".
+        inbox_dir: Inbox folder holding <year>/ subfolders. Default: the worker's CHANJIAO_INBOX_DIR.
+        registry_file: Consortium registry CSV. Default: the worker's CHANJIAO_REGISTRY_FILE.
+        extensions_file: Deadline extensions CSV. Default: extensions.csv beside the registry.
+        warehouse_dir: Folder of the reports, receipts and (SQLite) database. Default: the worker's
+            CHANJIAO_WAREHOUSE_DIR.
     """
     started = time.perf_counter()
     settings = Settings().with_overrides(inbox_dir=inbox_dir, registry_file=registry_file,
-                                         extensions_file=extensions_file, warehouse_dir=warehouse_dir,
-                                         database_url=database_url)
+                                         extensions_file=extensions_file, warehouse_dir=warehouse_dir).resolved()
     as_of = as_of or today_in_china()
     years = [year] if year is not None else reporting_years(as_of)
     reference = load_reference_data(settings.registry_file, settings.extensions_path, settings.url,

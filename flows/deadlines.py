@@ -16,11 +16,15 @@ from prefect.logging import get_run_logger
 
 from chanjiao.settings import Settings
 from chanjiao.timeliness import REMINDER_DAYS, deadline_years
-from flows.annual_compliance import annual_compliance, today_in_china
+from flows.annual_compliance import ANNUAL_COMPLIANCE_TIMEOUT_S, annual_compliance, today_in_china
 from tasks.housekeeping import INBOX_LOCK, run_locks
 from tasks.ingest import ingest_inbox
 from tasks.reference import load_reference_data
 from tasks.timeliness import deadline_calendar, deadlines_passed, publish_reminders
+
+# The reminder ingests the inbox (66 s for the national benchmark's 5,860 files) and lists what is due; it may
+# wait up to lock_wait_seconds (600 s) for another run's ingest. 1,800 s is more than twice that.
+DEADLINE_REMINDER_TIMEOUT_S = 1_800
 
 
 def _dated(name: str):
@@ -32,21 +36,32 @@ def _dated(name: str):
     return run_name
 
 
-def _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir, database_url):
+def _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir):
     """The settings with a run's overrides, and the reference data (registry, calendars) they point at."""
     settings = Settings().with_overrides(inbox_dir=inbox_dir, registry_file=registry_file,
-                                         extensions_file=extensions_file, warehouse_dir=warehouse_dir,
-                                         database_url=database_url)
+                                         extensions_file=extensions_file, warehouse_dir=warehouse_dir).resolved()
     return settings, load_reference_data(settings.registry_file, settings.extensions_path, settings.url,
                                          settings.frameworks_dir)
 
 
-@flow(name="after-deadline", flow_run_name=_dated("after-deadline"), validate_parameters=True)
+@flow(name="after-deadline", flow_run_name=_dated("after-deadline"), validate_parameters=True,
+      timeout_seconds=ANNUAL_COMPLIANCE_TIMEOUT_S)
 def after_deadline(as_of: date | None = None, pdf: bool = True, inbox_dir: str | None = None,
                    registry_file: str | None = None, extensions_file: str | None = None,
-                   warehouse_dir: str | None = None, database_url: str | None = None) -> dict:
-    """If a due date was yesterday: annual-compliance for its year and provinces, as of today."""
-    settings, reference = _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir, database_url)
+                   warehouse_dir: str | None = None) -> dict:
+    """If a due date was yesterday: annual-compliance for its year and provinces, as of today.
+
+    Args:
+        as_of: The day to act as of (YYYY-MM-DD): documents due the day before are marked missing.
+            Default: today in Beijing.
+        pdf: False to write the data only, without the PDF reports.
+        inbox_dir: Inbox folder holding <year>/ subfolders. Default: the worker's CHANJIAO_INBOX_DIR.
+        registry_file: Consortium registry CSV. Default: the worker's CHANJIAO_REGISTRY_FILE.
+        extensions_file: Deadline extensions CSV. Default: extensions.csv beside the registry.
+        warehouse_dir: Folder of the reports, receipts and (SQLite) database. Default: the worker's
+            CHANJIAO_WAREHOUSE_DIR.
+    """
+    settings, reference = _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir)
     as_of = as_of or today_in_china()
     passed = deadlines_passed(deadline_calendar(reference, settings.url, deadline_years(as_of - timedelta(days=1)),
                                                 as_of), as_of)
@@ -61,17 +76,27 @@ def after_deadline(as_of: date | None = None, pdf: bool = True, inbox_dir: str |
         runs.append(annual_compliance(year=year, provinces=provinces, as_of=as_of, pdf=pdf,
                                       inbox_dir=str(settings.inbox_dir), registry_file=str(settings.registry_file),
                                       extensions_file=str(settings.extensions_path) if settings.extensions_path else None,
-                                      warehouse_dir=str(settings.warehouse_dir), database_url=settings.database_url))
+                                      warehouse_dir=str(settings.warehouse_dir)))
     return {"as_of": as_of.isoformat(), "deadlines": passed, "runs": runs}
 
 
-@flow(name="deadline-reminder", flow_run_name=_dated("deadline-reminder"), validate_parameters=True)
+@flow(name="deadline-reminder", flow_run_name=_dated("deadline-reminder"), validate_parameters=True,
+      timeout_seconds=DEADLINE_REMINDER_TIMEOUT_S)
 def deadline_reminder(as_of: date | None = None, days_before: list[int] = list(REMINDER_DAYS),
                       inbox_dir: str | None = None, registry_file: str | None = None,
-                      extensions_file: str | None = None, warehouse_dir: str | None = None,
-                      database_url: str | None = None) -> dict:
-    """Ingest the inbox (who has filed by now), then list what is due in ``days_before`` days and not filed."""
-    settings, reference = _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir, database_url)
+                      extensions_file: str | None = None, warehouse_dir: str | None = None) -> dict:
+    """Ingest the inbox (who has filed by now), then list what is due in ``days_before`` days and not filed.
+
+    Args:
+        as_of: The day to remind as of (YYYY-MM-DD). Default: today in Beijing.
+        days_before: Remind of the documents due in this many days (default 14, 7 and 1).
+        inbox_dir: Inbox folder holding <year>/ subfolders. Default: the worker's CHANJIAO_INBOX_DIR.
+        registry_file: Consortium registry CSV. Default: the worker's CHANJIAO_REGISTRY_FILE.
+        extensions_file: Deadline extensions CSV. Default: extensions.csv beside the registry.
+        warehouse_dir: Folder of the reports, receipts and (SQLite) database. Default: the worker's
+            CHANJIAO_WAREHOUSE_DIR.
+    """
+    settings, reference = _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir)
     as_of = as_of or today_in_china()
     with run_locks(settings.url, [INBOX_LOCK], settings.lock_wait_seconds):
         ingest_inbox(settings.inbox_dir, reference, settings.url, settings.read_limits)

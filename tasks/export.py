@@ -16,6 +16,7 @@ from chanjiao.publication import tally
 from chanjiao.score_outputs import scoring_summary
 from chanjiao.timeliness import status_counts
 from warehouse import Warehouse
+from chanjiao.errors import mask_password
 from tasks.retry import io_retries
 
 
@@ -159,5 +160,5 @@ def publish_run_summary(year: int, as_of, ingest, timeliness: dict[str, pd.DataF
                   "failed": list(rendered.failures)}
                  if rendered is not None else None),
         "timings": dict(timings or {}),
-        "warehouse": database_url,
+        "warehouse": mask_password(database_url),
     }

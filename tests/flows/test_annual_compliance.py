@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -23,13 +25,28 @@ def read_csv(path: Path) -> list[dict]:
     return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
 
 
+@contextmanager
+def database(url: str):
+    """The warehouse URL as a worker gets it: from its settings (the environment), never a flow parameter."""
+    before = os.environ.get("CHANJIAO_DATABASE_URL")
+    os.environ["CHANJIAO_DATABASE_URL"] = url
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("CHANJIAO_DATABASE_URL", None)
+        else:
+            os.environ["CHANJIAO_DATABASE_URL"] = before
+
+
 def run(sample_dir: Path, inbox: Path, warehouse_dir: Path, database_url: str, year: int = 2025, **extra) -> dict:
     """One flow run on the sample; data only unless a test asks for the PDFs (``pdf=True``)."""
     extra.setdefault("pdf", False)
-    return annual_compliance(year=year, as_of=AS_OF, inbox_dir=str(inbox),
-                             registry_file=str(sample_dir / "registry.csv"),
-                             extensions_file=str(sample_dir / "extensions.csv"),
-                             warehouse_dir=str(warehouse_dir), database_url=database_url, **extra)
+    with database(database_url):
+        return annual_compliance(year=year, as_of=AS_OF, inbox_dir=str(inbox),
+                                 registry_file=str(sample_dir / "registry.csv"),
+                                 extensions_file=str(sample_dir / "extensions.csv"),
+                                 warehouse_dir=str(warehouse_dir), **extra)
 
 
 def latest_artifact(key: str):
@@ -139,8 +156,9 @@ def test_a_registry_fix_cures_a_rejected_file(sample_dir, tmp_path):
     registry.write_text((sample_dir / "registry.csv").read_text(encoding="utf-8")
                         + "SX-2025-09,新认定产教联合体,14,山西省,太原市,provincial,2025,某开发区,某学院,某企业,,,\n",
                         encoding="utf-8")
-    second = annual_compliance(year=2025, as_of=AS_OF, inbox_dir=str(inbox), registry_file=str(registry),
-                               warehouse_dir=str(tmp_path / "wh"), database_url=url, pdf=False)
+    with database(url):
+        second = annual_compliance(year=2025, as_of=AS_OF, inbox_dir=str(inbox), registry_file=str(registry),
+                                   warehouse_dir=str(tmp_path / "wh"), pdf=False)
     assert second["accepted"] == 1 and second["rejected"] == []
     assert read_csv(tmp_path / "wh" / "reports" / "2025" / "_rejected.csv") == []
 

@@ -22,8 +22,7 @@ UNFILED_ON_DEC_1 = {"HN-2024-06", "HN-2024-07", "HN-2024-10", "HN-2025-01", "SX-
 @pytest.fixture
 def paths(sample_dir, tmp_path):
     return {"inbox_dir": str(sample_dir / "inbox"), "registry_file": str(sample_dir / "registry.csv"),
-            "extensions_file": str(sample_dir / "extensions.csv"), "warehouse_dir": str(tmp_path / "warehouse"),
-            "database_url": f"sqlite:///{tmp_path / 'warehouse.db'}"}
+            "extensions_file": str(sample_dir / "extensions.csv"), "warehouse_dir": str(tmp_path / "warehouse")}
 
 
 def test_reminder_lists_the_unfiled_14_days_ahead_as_csv_and_artifact(paths, tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from chanjiao.frameworks import load_frameworks
 from chanjiao.score_outputs import POINTS_CSV_COLUMNS, SCORES_COLUMNS
 from chanjiao.timeliness import latest_versions, versions_frame
-from test_annual_compliance import latest_artifact, read_csv, run
+from test_annual_compliance import database, latest_artifact, read_csv, run
 from warehouse import Warehouse
 
 HUNAN = load_frameworks()["hunan-2024"]
@@ -189,10 +189,11 @@ def test_versions_filed_after_the_as_of_date_are_not_scored(scored, sample_dir, 
     from flows.annual_compliance import annual_compliance
 
     inbox, warehouse_dir, _ = scored
-    annual_compliance(year=2025, as_of=date(2025, 6, 30), inbox_dir=str(inbox),
-                      registry_file=str(sample_dir / "registry.csv"),
-                      extensions_file=str(sample_dir / "extensions.csv"), warehouse_dir=str(warehouse_dir),
-                      database_url=database_url, pdf=False)
+    with database(database_url):
+        annual_compliance(year=2025, as_of=date(2025, 6, 30), inbox_dir=str(inbox),
+                          registry_file=str(sample_dir / "registry.csv"),
+                          extensions_file=str(sample_dir / "extensions.csv"), warehouse_dir=str(warehouse_dir),
+                          pdf=False)
     rows = _scores(warehouse_dir, 2025, "14")
     # On 2025-06-30 no 2025 summary had been filed yet: everyone is listed with no summary.
     assert {(r["total"], r["grade"], r["note"]) for r in rows} == {("0.0", "不合格", "no summary")}

@@ -6,7 +6,10 @@ Select or skip them with ``-m integration`` / ``-m "not integration"``.
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -35,3 +38,28 @@ def prefect_api(prefect_server):
 
     with temporary_settings({PREFECT_API_URL: prefect_server.api_url}):
         yield prefect_server
+
+
+@pytest.fixture
+def webhook():
+    """A local HTTP server recording what is POSTed to it."""
+    received: queue.Queue = queue.Queue()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.put((self.path, dict(self.headers), body))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", received
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

@@ -119,3 +119,21 @@ def stop_process_group(process: subprocess.Popen, grace: float = 20) -> None:
 
 def stop_prefect_server(server: PrefectServer) -> None:
     stop_process_group(server.process)
+
+
+def deploy_project(server: PrefectServer, logs: Path, pool: str = "chanjiao") -> None:
+    """What the README says an operator does once: the process work pool, then `prefect deploy --all`."""
+    assert server.prefect("work-pool", "create", pool, "--type", "process", log=logs / "pool.log",
+                          timeout=120) == 0, tail(logs / "pool.log")
+    assert server.prefect("deploy", "--all", "--no-prompt", log=logs / "deploy.log",
+                          timeout=300) == 0, tail(logs / "deploy.log")
+
+
+def copy_sample(root: Path) -> Path:
+    """The bundled sample's inbox, registry and extensions under ``root`` (the inbox's path returned)."""
+    import shutil
+
+    shutil.copytree(PROJECT / "sample" / "inbox", root / "inbox")
+    for name in ("registry.csv", "extensions.csv"):
+        shutil.copy2(PROJECT / "sample" / name, root / name)
+    return root / "inbox"

@@ -21,9 +21,7 @@ import json
 import queue
 import re
 import shutil
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -255,31 +253,6 @@ def test_rerun_of_one_province_changes_only_its_outputs(prefect_api, deployed, t
 
 # --- failure notification ---------------------------------------------------------------------------------
 
-@pytest.fixture
-def webhook():
-    """A local HTTP server recording what is POSTed to it."""
-    received: queue.Queue = queue.Queue()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            received.put((self.path, dict(self.headers), body))
-            self.send_response(200)
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", received
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-
-
 def test_failed_run_notifies_the_webhook(prefect_api, deployed, webhook, tmp_path):
     from prefect.client.orchestration import get_client
 
@@ -298,11 +271,12 @@ def test_failed_run_notifies_the_webhook(prefect_api, deployed, webhook, tmp_pat
     [action] = automation.actions
     assert action.type == "send-notification" and action.block_document_id == block_id
 
-    # A run the flow rejects (no province 99), on an empty inbox and a warehouse of its own.
+    # A run the flow rejects (its registry file does not exist), on an empty inbox and a warehouse of its own.
     (tmp_path / "inbox").mkdir()
     for name in ("registry.csv", "extensions.csv"):
         shutil.copy2(SAMPLE / name, tmp_path / name)
-    failing = trigger("annual-compliance/on-demand", {"year": 2025, "provinces": ["99"]})
+    missing = str(tmp_path / "no-such-registry.csv")
+    failing = trigger("annual-compliance/on-demand", {"year": 2025, "registry_file": missing})
     run_worker_once(prefect_api, data_env(prefect_api, tmp_path, tmp_path / "inbox"), tmp_path / "worker.log")
     state = final_state(failing, tmp_path / "worker.log")
     assert state.is_failed(), f"{state!r}"
@@ -323,5 +297,5 @@ def test_failed_run_notifies_the_webhook(prefect_api, deployed, webhook, tmp_pat
     text = message["body"]
     assert "部署 Deployment: annual-compliance/on-demand" in text
     assert str(failing) in text and "状态 State: Failed" in text
-    assert '"provinces": ["99"]' in text and "99" in text.split("信息 Message:")[1]
+    assert f'"registry_file": "{missing}"' in text and "no-such-registry.csv" in text.split("信息 Message:")[1]
     assert f"{prefect_api.url}/runs/flow-run/{failing}" in text
