@@ -50,5 +50,10 @@ lock:
 sample: python-env
 	$(VENV)/bin/chanjiao sample --out sample
 
+# Everything generated: the virtualenv, the default warehouse's data (database with its -wal/-shm/-journal,
+# reports, receipts, run locks, the temporary Prefect server's log), caches and build output.
 clean:
-	rm -rf $(VENV) warehouse/warehouse.db warehouse/warehouse.db-* warehouse/reports warehouse/prefect-server.log
+	rm -rf $(VENV) warehouse/warehouse.db warehouse/warehouse.db-* warehouse/reports warehouse/receipts \
+	  warehouse/locks warehouse/*.lock warehouse/prefect-server.log .pytest_cache build dist *.egg-info
+	find . -path ./.git -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+	find . -path ./.git -prune -o -type f -name '*.py[co]' -exec rm -f {} +

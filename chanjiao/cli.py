@@ -2,7 +2,16 @@
 rule catalogue, regenerate the sample.
 
 Runs go through the Prefect flow; quick commands use the core and the warehouse directly. Every error the
-pipeline raises on purpose becomes one line here (:func:`chanjiao.errors.user_message`), exit code 2.
+pipeline raises on purpose becomes one line here (:func:`chanjiao.errors.user_message`).
+
+Exit codes, the same for every command:
+
+* 0: done;
+* 2: the user's error, said in one line on stderr (bad arguments, an unknown province or year, a bad registry,
+  a path or server that cannot be reached, a province locked by another run with ``--no-wait``, …);
+* 3: nothing to show (``status`` or ``scores`` of a year not processed yet: run it first);
+* 1: a bug (an unexpected error; ``-v`` shows the traceback);
+* 130: interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -16,17 +25,39 @@ from datetime import date
 from pathlib import Path
 
 from chanjiao import __version__
-from chanjiao.errors import ChanjiaoError, ConfigurationError, user_message
+from chanjiao.errors import ChanjiaoError, ConfigurationError, mask_password, user_message
 
 log = logging.getLogger("chanjiao.cli")
 _SHOWN_REJECTIONS = 20
+EXIT_OK, EXIT_BUG, EXIT_USER_ERROR, EXIT_NOTHING_TO_SHOW, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_CODES = """exit codes:
+  0    done
+  2    your error, in one line on stderr: bad arguments, an unknown province
+       or year, a bad registry, a path or server that cannot be reached, a
+       province locked by another run (--no-wait), ...
+  3    nothing to show: status/scores of a year not processed yet (run it)
+  1    a bug: an unexpected error (-v shows the traceback)
+  130  interrupted"""
+_PRECHECK_SECONDS = 3.0     # how long `run` waits for the configured Prefect API's /health before giving up
 
 
-def _date(text: str) -> date:
+def _as_of(text: str | None) -> date | None:
+    """``--as-of`` in any form a submission's dates may take (:func:`chanjiao.normalize.parse_date`)."""
+    if text is None:
+        return None
+    from chanjiao.normalize import ValueProblem, parse_date
+
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        return parse_date(text)
+    except ValueProblem as exc:
+        raise ConfigurationError(f"--as-of: {exc}") from None
+
+
+def _path_error(exc: OSError, doing: str) -> ConfigurationError:
+    """A file or folder an operator named that cannot be read or written: one line, the user's error."""
+    detail = exc.strerror or type(exc).__name__
+    named = exc.filename is not None and str(exc.filename) not in doing
+    return ConfigurationError(f"cannot {doing}: {detail}" + (f" ({exc.filename})" if named else ""))
 
 
 def _year(text: str) -> int:
@@ -45,6 +76,8 @@ def _quiet_prefect_environment(verbose: bool) -> None:
     """Before prefect is imported: no telemetry, and on the console only what a user needs."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_UI_ENABLED", "false")
+    # A temporary server on a busy machine can take longer than Prefect's 20 s to answer: wait, don't fail.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "60")
     if not verbose:
         # The run's logs still reach the Prefect API (and its UI); the terminal gets the CLI's summary.
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
@@ -60,6 +93,7 @@ def prefect_api(log_dir: Path):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     if PREFECT_API_URL.value():
+        check_prefect_api(PREFECT_API_URL.value())
         yield PREFECT_API_URL.value()
         return
     import subprocess
@@ -85,7 +119,13 @@ def prefect_api(log_dir: Path):
     server = _LoggedServer()
     logging.getLogger("prefect.server.api.server").setLevel(logging.WARNING)
     try:
-        server.start()
+        try:
+            server.start()
+        except RuntimeError:            # "Timed out while attempting to connect to ephemeral Prefect API server"
+            raise ConfigurationError(
+                f"the temporary Prefect server did not start (see {log_dir / 'prefect-server.log'}): on a busy "
+                "machine raise PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, or set PREFECT_API_URL to a "
+                "running Prefect server") from None
         with temporary_settings({PREFECT_API_URL: server.api_url}):
             yield server.api_url
     finally:
@@ -96,22 +136,77 @@ def prefect_api(log_dir: Path):
         log_file.close()
 
 
+def check_prefect_api(api_url: str, timeout: float = _PRECHECK_SECONDS) -> None:
+    """The configured Prefect API answers ``<api>/health`` within ``timeout`` seconds, or one clear line
+    (a password in the URL masked): Prefect's own client would retry for many seconds, then print a traceback."""
+    import ssl
+
+    import httpx
+    from prefect.settings import (PREFECT_API_AUTH_STRING, PREFECT_API_KEY, PREFECT_API_SSL_CERT_FILE,
+                                  PREFECT_API_TLS_INSECURE_SKIP_VERIFY)
+
+    where = mask_password(api_url)
+    headers = {}
+    if PREFECT_API_AUTH_STRING.value():        # as Prefect's client authenticates: auth string, else API key
+        import base64
+
+        headers["Authorization"] = "Basic " + base64.b64encode(PREFECT_API_AUTH_STRING.value().encode()).decode()
+    elif PREFECT_API_KEY.value():
+        headers["Authorization"] = f"Bearer {PREFECT_API_KEY.value()}"
+    if PREFECT_API_TLS_INSECURE_SKIP_VERIFY.value():
+        verify: ssl.SSLContext | bool = False
+    else:
+        import certifi
+
+        verify = ssl.create_default_context(cafile=PREFECT_API_SSL_CERT_FILE.value() or certifi.where())
+    try:
+        response = httpx.get(api_url.rstrip("/") + "/health", headers=headers, timeout=timeout, verify=verify)
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError, OSError) as exc:
+        reason = str(exc) or type(exc).__name__
+        if isinstance(exc, httpx.TimeoutException):
+            reason = f"no answer within {timeout:g} s"
+        raise ConfigurationError(f"cannot reach the Prefect API {where} (PREFECT_API_URL): {reason}") from None
+    if response.status_code in (401, 403):
+        raise ConfigurationError(f"the Prefect API {where} (PREFECT_API_URL) refused the credentials (HTTP "
+                                 f"{response.status_code}): check PREFECT_API_KEY or PREFECT_API_AUTH_STRING")
+    if response.is_error:
+        raise ConfigurationError(f"the Prefect API {where} (PREFECT_API_URL) answered HTTP {response.status_code} "
+                                 "to /health: is it a Prefect server's API URL (e.g. http://127.0.0.1:4200/api)?")
+
+
 # --- commands -----------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace) -> int:
     from chanjiao.settings import Settings
 
     _quiet_prefect_environment(args.verbose)
+    from chanjiao.doctor import broken_combinations, installed_versions
+
+    for problem in broken_combinations(installed_versions()):      # this run works; the schedules would not
+        log.warning("known-broken versions (see `chanjiao doctor`): %s", problem)
     settings = Settings().with_overrides(inbox_dir=args.inbox, registry_file=args.registry,
                                          extensions_file=args.extensions, warehouse_dir=args.warehouse,
-                                         database_url=args.database_url)
-    if args.no_wait:
-        os.environ["CHANJIAO_LOCK_WAIT_SECONDS"] = "0"   # read by the flow's own Settings()
+                                         database_url=args.database_url).resolved()
+    # Read by the flow's own Settings(): a URL with a password is never a flow parameter (parameters are shown
+    # in the Prefect UI and sent in notifications).
+    flow_environment = {"CHANJIAO_DATABASE_URL": args.database_url,
+                        "CHANJIAO_LOCK_WAIT_SECONDS": "0" if args.no_wait else None}
     from chanjiao.reference import load_reference
+    from chanjiao.timeliness import check_reporting_year, today_in_china
 
     # Fail fast, before a Prefect server is started, on the mistakes an operator makes most.
+    args.as_of = _as_of(args.as_of)     # the flow gets the date itself, whatever form it was typed in
+    as_of = args.as_of or today_in_china()
+    if settings.extensions_file is not None and not settings.extensions_file.is_file():
+        raise ConfigurationError(f"deadline extensions file {settings.extensions_file} does not exist")
     reference = load_reference(settings.registry_file, settings.extensions_path, settings.frameworks_dir)
-    reference.select_provinces(args.year or date.today().year, args.province)   # unknown codes: say so now
+    reference.select_provinces(args.year or as_of.year, args.province)   # unknown codes: say so now
+    if args.year is not None:           # a year nothing can be reported for (later than as-of, nobody expected)
+        check_reporting_year(reference.registry, args.year, as_of, args.province)
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():         # now, not after the ~10 s of importing the flow (prefect_api checks again)
+        check_prefect_api(PREFECT_API_URL.value())
     if args.dask_address:
         args.task_runner = "dask"
     _open_warehouse(args).close()  # migrates, and says plainly when the database cannot be reached
@@ -126,17 +221,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     from flows.annual_compliance import annual_compliance
 
     log.info("annual-compliance %s: inbox %s, warehouse %s", args.year or "current year", settings.inbox_dir,
-             settings.url)
-    with prefect_api(settings.warehouse_dir), _progress_display(args.progress):
+             mask_password(settings.url))
+    with _environment(flow_environment), prefect_api(settings.warehouse_dir), _progress_display(args.progress):
         result = annual_compliance(
             year=args.year, provinces=args.province or None, as_of=args.as_of, force=args.force,
             inbox_dir=str(settings.inbox_dir), registry_file=str(settings.registry_file),
             extensions_file=str(settings.extensions_path) if settings.extensions_path else None,
-            warehouse_dir=str(settings.warehouse_dir), database_url=settings.database_url, pdf=args.pdf,
+            warehouse_dir=str(settings.warehouse_dir), pdf=args.pdf,
             task_runner=args.task_runner, dask_address=args.dask_address)
     for one in result.get("years", [result]):
         _print_year(one, settings, reference)
     return 0
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str | None]):
+    """Set the given environment variables (``None``: leave as is) for the block, then restore them."""
+    saved = {name: os.environ.get(name) for name, value in values.items() if value is not None}
+    os.environ.update({name: value for name, value in values.items() if value is not None})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @contextlib.contextmanager
@@ -199,7 +309,10 @@ def cmd_template(args: argparse.Namespace) -> int:
     from chanjiao.fileio import write_atomic
     from chanjiao.template import blank_workbook
 
-    path = write_atomic(args.output, blank_workbook(load_catalogue(), args.year, args.kind))
+    try:
+        path = write_atomic(args.output, blank_workbook(load_catalogue(), args.year, args.kind))
+    except OSError as exc:
+        raise _path_error(exc, f"write {args.output}") from None
     _say(f"wrote {path} ({args.year} {args.kind})")
     return 0
 
@@ -208,8 +321,11 @@ def _open_warehouse(args: argparse.Namespace):
     from chanjiao.settings import Settings
     from warehouse import Warehouse
 
-    settings = Settings().with_overrides(warehouse_dir=args.warehouse, database_url=args.database_url)
-    return Warehouse.open(settings.url)
+    settings = Settings().with_overrides(warehouse_dir=args.warehouse, database_url=args.database_url).resolved()
+    try:
+        return Warehouse.open(settings.url)
+    except OSError as exc:              # a warehouse folder that cannot be created or written
+        raise _path_error(exc, f"open the warehouse {mask_password(settings.url)}") from None
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
@@ -223,15 +339,34 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_province(code: str | None) -> None:
+    """A province named to ``status`` or ``scores`` must be a known GB/T 2260 code (chanjiao/data/provinces.csv),
+    so a typo is not taken for "nothing processed yet"."""
+    if code is None:
+        return
+    from chanjiao.catalogue import data_text
+    from chanjiao.reference import parse_provinces
+
+    known = parse_provinces(data_text("provinces.csv"), "chanjiao/data/provinces.csv").index
+    if code not in known:
+        raise ConfigurationError(f"unknown province {code} (known: {', '.join(known)})")
+
+
+def _nothing_yet(what: str, args: argparse.Namespace) -> int:
+    where = f" in province {args.province}" if args.province else ""
+    _say(f"no {what} for {args.year}{where} yet: run `chanjiao run --year {args.year}` first")
+    return EXIT_NOTHING_TO_SHOW
+
+
 def cmd_status(args: argparse.Namespace) -> int:
+    _check_province(args.province)
     warehouse = _open_warehouse(args)
     try:
         rows = warehouse.timeliness(args.year, args.province)
     finally:
         warehouse.close()
     if not rows:
-        _say(f"no timeliness for {args.year} yet: run `chanjiao run --year {args.year}` first")
-        return 1
+        return _nothing_yet("timeliness", args)
     _say(f"{'consortium':<14} {'kind':<8} {'due':<10}  {'status':<11} {'late':>4}  approved  version")
     for row in rows:
         late = "" if row["days_late"] is None else str(row["days_late"])
@@ -301,15 +436,14 @@ def cmd_rules(args: argparse.Namespace) -> int:
 def cmd_scores(args: argparse.Namespace) -> int:
     from chanjiao.formatting import fmt_score
 
+    _check_province(args.province)
     warehouse = _open_warehouse(args)
     try:
         rows = warehouse.scores(args.year, args.province)
     finally:
         warehouse.close()
     if not rows:
-        where = f" in province {args.province}" if args.province else ""
-        _say(f"no scores for {args.year}{where} yet: run `chanjiao run --year {args.year}` first")
-        return 1
+        return _nothing_yet("scores", args)
     province = None
     for row in rows:
         if row["province_code"] != province:
@@ -330,7 +464,14 @@ def cmd_frameworks(args: argparse.Namespace) -> int:
     from chanjiao.frameworks import load_frameworks, parse_framework
 
     if args.check:
-        framework = parse_framework(args.check.read_text(encoding="utf-8"), load_catalogue(), str(args.check))
+        try:
+            text = args.check.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise _path_error(exc, f"read {args.check}") from None
+        except UnicodeDecodeError:
+            raise ConfigurationError("not UTF-8 text: save the framework file as UTF-8",
+                                     file=str(args.check)) from None
+        framework = parse_framework(text, load_catalogue(), str(args.check))
         _say(f"{args.check}: framework {framework.label} is valid: {len(framework.indicators)} indicators, "
              f"{len(framework.points)} points")
         return 0
@@ -355,35 +496,94 @@ def cmd_frameworks(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     from chanjiao.sample import generate_sample
 
-    manifest = generate_sample(args.out, seed=args.seed)
+    try:
+        manifest = generate_sample(args.out, seed=args.seed)
+    except OSError as exc:
+        raise _path_error(exc, f"write the sample to {args.out}") from None
     _say(f"wrote the sample to {args.out}: {len(manifest['files'])} files (seed {args.seed})")
     return 0
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
-    """Create or update the failure notification (webhook block + automation) on the Prefect server."""
+    """Create or update the notifications (block + automations: failed, skipped, nightly missed) on the Prefect
+    server."""
     _quiet_prefect_environment(verbose=False)
+    from datetime import timedelta
+
     from prefect.settings import PREFECT_API_URL
 
-    from chanjiao.notifications import setup_failure_notification
+    from chanjiao.notifications import entry_point_installed, setup_notifications
 
     api_url = PREFECT_API_URL.value()
     if not api_url:
         raise ConfigurationError("PREFECT_API_URL is not set: point it at the Prefect server the deployments run "
                                  "on (e.g. http://127.0.0.1:4200/api); a notification needs that server")
+    secret = args.secret
+    if secret == "-":
+        secret = sys.stdin.readline().strip()
+    if secret is not None and args.payload != "dingtalk":
+        raise ConfigurationError("--secret is the signing secret (加签) of a DingTalk robot: use it with "
+                                 "--format dingtalk")
+    if not 10 / 3600 <= args.nightly_window <= 24 * 14:
+        raise ConfigurationError(f"--nightly-window: {args.nightly_window:g} hours is not between 10 seconds "
+                                 "and 14 days")
     try:
-        block_id, automation_id = setup_failure_notification(args.webhook_url, name=args.name,
-                                                             payload=args.payload)
+        setup = setup_notifications(args.webhook_url, name=args.name, payload=args.payload, secret=secret,
+                                    missed_within=timedelta(hours=args.nightly_window))
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
-    _say(f"failure notification {args.name!r} on {api_url}: webhook block {block_id}, automation {automation_id}")
-    _say("  a run of nightly, on-demand, after-deadline or deadline-reminder that fails, crashes or times out "
-         f"is sent to the webhook ({args.payload} format); re-run this command to change it")
+    kind = "signed DingTalk robot" if secret is not None else f"webhook ({args.payload} format)"
+    _say(f"notifications {args.name!r} on {api_url}: {kind} block {setup.block_id}")
+    if secret is not None and not entry_point_installed():
+        print("warning: this environment lacks chanjiao's `prefect.collections` entry point, so a Prefect server "
+              "running from it cannot load the signed DingTalk block and will not send these messages: "
+              "reinstall the project (make setup), then restart the server", file=sys.stderr)
+    names, ids = setup.automation_names, setup.automation_ids
+    _say(f"  automation {names['failed']} {ids['failed']}: a run of nightly, on-demand, after-deadline or "
+         "deadline-reminder that fails, crashes or times out")
+    _say(f"  automation {names['skipped']} {ids['skipped']}: a run skipped because the previous one was still "
+         "going (concurrency limit)")
+    _say(f"  automation {names['missed']} {ids['missed']}: no completed run of annual-compliance/nightly within "
+         f"{args.nightly_window:g} hours")
+    _say("re-run this command to change them")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check the installation the unattended runs depend on; exit 2 when something is broken."""
+    from chanjiao.doctor import broken_combinations, installed_versions
+
+    versions = installed_versions()
+    problems = broken_combinations(versions)
+    _say("versions: " + ", ".join(f"{name} {version}" for name, version in sorted(versions.items())))
+    for problem in problems:
+        _say(f"  BROKEN {problem}")
+    if not args.server:
+        from chanjiao.render import harfbuzz_subset_available, require_cjk_font
+        from chanjiao.settings import Settings
+
+        try:
+            _say(f"Chinese font: {require_cjk_font()}")
+        except ChanjiaoError as exc:
+            problems.append(str(exc))
+            _say(f"  BROKEN {exc}")
+        _say("font subsetting: " + ("HarfBuzz" if harfbuzz_subset_available() else
+                                    "fontTools (slow: install libharfbuzz-subset0)"))
+        settings = Settings()
+        _say(f"warehouse: the URL in the Prefect Secret block {settings.database_secret!r}"
+             if settings.database_secret and not settings.database_url else
+             f"warehouse: {mask_password(settings.url)}")
+    if problems:
+        sys.stderr.write(f"error: {len(problems)} problem(s): the scheduled runs cannot be trusted on this "
+                         "installation (see BROKEN above)\n")
+        return 2
+    _say("ok")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="chanjiao", description="市域产教联合体 yearly compliance reporting")
+    parser = argparse.ArgumentParser(prog="chanjiao", description="市域产教联合体 yearly compliance reporting",
+                                     epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"chanjiao {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -399,7 +599,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--inbox", type=Path, help="inbox folder holding <year>/ subfolders")
     run.add_argument("--registry", type=Path, help="consortium registry CSV")
     run.add_argument("--extensions", type=Path, help="deadline extensions CSV")
-    run.add_argument("--as-of", type=_date, help="judge deadlines as of this date (default: today, Beijing)")
+    run.add_argument("--as-of", metavar="DATE",
+                     help="judge deadlines as of this date, written as in a submission: 2025-12-16, 2025/12/16, "
+                          "2025.12.16 or 2025年12月16日 (default: today, Beijing)")
     run.add_argument("--no-pdf", dest="pdf", action="store_false",
                      help="data only: skip the PDF reports and the receipts' PDFs")
     run.add_argument("--force", action="store_true",
@@ -470,16 +672,31 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", type=Path, default=Path("sample"))
     sample.add_argument("--seed", type=int, default=20250101)
     sample.set_defaults(handler=cmd_sample)
-    notify = commands.add_parser("notify", help="send failed unattended runs to a webhook (Prefect automation; "
-                                                "re-running updates it)")
+    notify = commands.add_parser("notify", help="send failed or skipped unattended runs, and a missed night, to a "
+                                                "webhook (Prefect automations; re-running updates them)")
     notify.add_argument("--webhook-url", required=True,
                         help="http(s) URL the notification is POSTed to (stored as a secret on the server)")
     notify.add_argument("--format", dest="payload", choices=("generic", "wecom", "dingtalk"), default="generic",
                         help="generic: JSON {source, notification, subject, body}; wecom/dingtalk: the group "
                              "robot's text message (企业微信/钉钉群机器人)")
+    notify.add_argument("--secret", metavar="SEC…",
+                        help="DingTalk robot secured with 加签: its signing secret (with --format dingtalk; '-' "
+                             "reads it from standard input). Each message is signed when the server sends it")
+    notify.add_argument("--nightly-window", type=float, default=26, metavar="HOURS",
+                        help="notify when no run of annual-compliance/nightly has completed for this long "
+                             "(default: %(default)s)")
     notify.add_argument("--name", default="chanjiao-run-failed",
-                        help="name of the notification block and of the automation (default: %(default)s)")
+                        help="name of the notification block and of the failure automation; the others are "
+                             "named after it (default: %(default)s)")
     notify.set_defaults(handler=cmd_notify)
+    doctor = commands.add_parser("doctor", help="check the installation: known-broken package versions, fonts "
+                                                "(exit 2 when broken)")
+    doctor.add_argument("--server", action="store_true",
+                        help="only what the Prefect server needs (its systemd unit runs this before starting)")
+    doctor.set_defaults(handler=cmd_doctor)
+    for command in commands.choices.values():      # `chanjiao <command> -h` lists the exit codes too
+        command.epilog = EXIT_CODES
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 
@@ -494,20 +711,20 @@ def main(argv: list[str] | None = None) -> int:
     ours.propagate = False
     try:
         return args.handler(args)
-    except ChanjiaoError as exc:
+    except ChanjiaoError as exc:        # the user's error (a mistake, a path, a server): one line
         sys.stderr.write(user_message(exc) + "\n")
-        return 2
+        return EXIT_USER_ERROR
     except BrokenPipeError:             # `chanjiao scores … | head`: the reader has all it wanted
         sys.stderr = open(os.devnull, "w")
-        return 0
+        return EXIT_OK
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        return 130
-    except Exception as exc:
+        return EXIT_INTERRUPTED
+    except Exception as exc:            # anything else is a bug
         if verbose:
             raise
         sys.stderr.write(user_message(exc) + " (run with -v for the full traceback)\n")
-        return 1
+        return EXIT_BUG
 
 
 if __name__ == "__main__":

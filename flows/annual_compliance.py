@@ -9,16 +9,15 @@ province (or two ingests of the inbox) from interleaving.
 from __future__ import annotations
 
 import time
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from prefect import flow
 
 from chanjiao import progress
 from chanjiao.reference import ProvinceCode
 from chanjiao.settings import Settings
-from chanjiao.timeliness import reporting_years
+from chanjiao.timeliness import check_reporting_year, reporting_years, today_in_china
 from flows.render import render_on_dask
 from tasks.export import export_rejections, export_submissions, publish_rankings, publish_run_summary
 from tasks.housekeeping import INBOX_LOCK, clean_partial_outputs, province_lock, run_locks
@@ -29,7 +28,6 @@ from tasks.reports import build_reports, check_rendered, publish_reports, render
 from tasks.scoring import export_scores, publish_ranking, score_province
 from tasks.timeliness import province_timeliness
 
-REPORTING_TZ = ZoneInfo("Asia/Shanghai")
 
 # A run that hangs (a stuck NFS mount, a lock that is never released, a renderer in a loop) ends TimedOut, which
 # notifies. Sized from the national benchmark (31 provinces × 50 consortia, 2 cores): the worst full year took
@@ -37,11 +35,6 @@ REPORTING_TZ = ZoneInfo("Asia/Shanghai")
 # ~3,000 s; each run may also wait up to lock_wait_seconds (600 s) for the inbox and again for its provinces.
 # 7,200 s leaves ~1.7× headroom over that worst case and still ends a hung night before the 08:00 reminder.
 ANNUAL_COMPLIANCE_TIMEOUT_S = 7_200
-
-
-def today_in_china() -> date:
-    """Deadlines are Beijing dates: "today" is judged there, whatever the server's clock zone."""
-    return datetime.now(REPORTING_TZ).date()
 
 
 def _run_name() -> str:
@@ -94,6 +87,8 @@ def annual_compliance(year: int | None = None, provinces: list[ProvinceCode] | N
     years = [year] if year is not None else reporting_years(as_of)
     reference = load_reference_data(settings.registry_file, settings.extensions_path, settings.url,
                                     settings.frameworks_dir)
+    if year is not None:        # a year nothing can be due in yet, or nobody is expected to report for: refuse
+        check_reporting_year(reference.registry, year, as_of, provinces)
     codes = {y: reference.select_provinces(y, provinces) for y in years}
     wait = settings.lock_wait_seconds
 

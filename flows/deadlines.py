@@ -15,8 +15,8 @@ from prefect import flow
 from prefect.logging import get_run_logger
 
 from chanjiao.settings import Settings
-from chanjiao.timeliness import REMINDER_DAYS, deadline_years
-from flows.annual_compliance import ANNUAL_COMPLIANCE_TIMEOUT_S, annual_compliance, today_in_china
+from chanjiao.timeliness import REMINDER_DAYS, deadline_years, today_in_china
+from flows.annual_compliance import ANNUAL_COMPLIANCE_TIMEOUT_S, annual_compliance
 from tasks.housekeeping import INBOX_LOCK, run_locks
 from tasks.ingest import ingest_inbox
 from tasks.reference import load_reference_data
