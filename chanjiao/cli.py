@@ -558,6 +558,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     _say("versions: " + ", ".join(f"{name} {version}" for name, version in sorted(versions.items())))
     for problem in problems:
         _say(f"  BROKEN {problem}")
+    from chanjiao.notifications import entry_point_installed
+
+    _say("signed DingTalk notifications: " + ("the server can load their block" if entry_point_installed() else
+                                              "NOT available (the project is not installed: run `make setup`, then "
+                                              "restart the Prefect server)"))
     if not args.server:
         from chanjiao.render import harfbuzz_subset_available, require_cjk_font
         from chanjiao.settings import Settings

@@ -69,7 +69,7 @@ class PrefectServer:
             raise
 
 
-def start_prefect_server(home: Path, *, scheduler: bool = False, **settings: str) -> PrefectServer:
+def start_prefect_server(home: Path, *, scheduler: bool = False, attempt: int = 1, **settings: str) -> PrefectServer:
     """``prefect server start`` in a subprocess with its own home and SQLite database. The scheduler service
     is off unless asked for: a worker polling the pool must find only the runs a test created (not tonight's
     nightly, should the clock be near); the schedules test turns it on. ``settings``: more PREFECT_* values."""
@@ -92,6 +92,9 @@ def start_prefect_server(home: Path, *, scheduler: bool = False, **settings: str
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while True:
         if process.poll() is not None:
+            if attempt < 3 and "address already in use" in tail(log).lower():
+                # free_port() let the port go before the server bound it, and another process took it
+                return start_prefect_server(home, scheduler=scheduler, attempt=attempt + 1, **settings)
             raise RuntimeError(f"prefect server exited with {process.returncode}:\n{tail(log)}")
         try:
             with urllib.request.urlopen(f"{server.api_url}/health", timeout=2) as response:
