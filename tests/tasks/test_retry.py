@@ -12,6 +12,15 @@ from chanjiao.errors import ConfigurationError, RunLocked
 from tasks.retry import IO_RETRIES, _retry_when_transient, io_retries, is_transient
 
 
+@pytest.fixture(scope="module")
+def prefect_server():
+    """A temporary Prefect server for the one test that runs a flow."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
 def test_waits_outlast_a_database_fail_over():
     options = io_retries()
     delays = options["retry_delay_seconds"](IO_RETRIES)
