@@ -71,13 +71,18 @@ class Runner:
         self.data, self.warehouse = data, warehouse
 
     def run(self, year: int, *, pdf: bool) -> tuple[dict, float]:
+        import os
+
         from flows.annual_compliance import annual_compliance
 
+        # Its own SQLite warehouse, whatever database the environment names (never a production one).
+        os.environ["CHANJIAO_DATABASE_URL"] = f"sqlite:///{(self.warehouse / 'warehouse.db').resolve()}"
+        os.environ.pop("CHANJIAO_DATABASE_SECRET", None)
         start = time.perf_counter()
         result = annual_compliance(year=year, as_of=AS_OF, pdf=pdf, force=False,
                                    inbox_dir=str(self.data / "inbox"), registry_file=str(self.data / "registry.csv"),
                                    extensions_file=str(self.data / "extensions.csv"),
-                                   warehouse_dir=str(self.warehouse))   # SQLite in the warehouse folder
+                                   warehouse_dir=str(self.warehouse))
         wall = time.perf_counter() - start
         if "years" in result:                      # one year was asked for; be safe anyway
             result = next(r for r in result["years"] if r.get("year") == year)

@@ -184,6 +184,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     for problem in broken_combinations(installed_versions()):      # this run works; the schedules would not
         log.warning("known-broken versions (see `chanjiao doctor`): %s", problem)
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():         # now: before a Secret block is read from it, and not after the ~10 s of
+        check_prefect_api(PREFECT_API_URL.value())      # importing the flow (prefect_api checks again)
     settings = Settings().with_overrides(inbox_dir=args.inbox, registry_file=args.registry,
                                          extensions_file=args.extensions, warehouse_dir=args.warehouse,
                                          database_url=args.database_url).resolved()
@@ -203,10 +207,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     reference.select_provinces(args.year or as_of.year, args.province)   # unknown codes: say so now
     if args.year is not None:           # a year nothing can be reported for (later than as-of, nobody expected)
         check_reporting_year(reference.registry, args.year, as_of, args.province)
-    from prefect.settings import PREFECT_API_URL
-
-    if PREFECT_API_URL.value():         # now, not after the ~10 s of importing the flow (prefect_api checks again)
-        check_prefect_api(PREFECT_API_URL.value())
     if args.dask_address:
         args.task_runner = "dask"
     _open_warehouse(args).close()  # migrates, and says plainly when the database cannot be reached
@@ -518,6 +518,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
     if not api_url:
         raise ConfigurationError("PREFECT_API_URL is not set: point it at the Prefect server the deployments run "
                                  "on (e.g. http://127.0.0.1:4200/api); a notification needs that server")
+    check_prefect_api(api_url)
     secret = args.secret
     if secret == "-":
         secret = sys.stdin.readline().strip()

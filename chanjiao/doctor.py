@@ -37,7 +37,7 @@ class KnownBreak:
 
 KNOWN_BREAKS: tuple[KnownBreak, ...] = (
     KnownBreak(
-        "prefect", ">=3.8,<3.10", "sqlalchemy", ">=2.1",
+        "prefect", ">=3.8,<3.10", "sqlalchemy", ">=2.1.0.dev0",
         effect="the Prefect server's scheduler fails every loop (\"Can't evaluate bulk DML statement\" in "
                "_insert_scheduled_flow_runs) and never creates a scheduled run: the nightly, after-deadline "
                "and deadline-reminder deployments would never run",
@@ -56,7 +56,7 @@ def _within(version: str | None, specifiers: str) -> bool:
     if version is None:
         return False
     try:
-        return Version(version) in SpecifierSet(specifiers)
+        return SpecifierSet(specifiers).contains(Version(version), prereleases=True)
     except InvalidVersion:
         return False
 

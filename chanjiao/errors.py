@@ -55,14 +55,21 @@ class ConfigurationError(ChanjiaoError):
     """Settings or the machine are not as the pipeline needs (paths, fonts, database URL)."""
 
 
+class WarehouseUnavailable(ConfigurationError):
+    """The warehouse database did not answer (refused, dropped, timed out): an outage that may pass, such as
+    a PostgreSQL fail-over, so the tasks at I/O boundaries retry it (tasks/retry.py)."""
+
+
 class RunLocked(ChanjiaoError):
     """Another run holds the lock on the same province (or the inbox): runs never interleave."""
 
 
 def mask_password(url: str) -> str:
-    """A URL fit to print: its password, if any, as ``***`` (``http://user:***@host/api``)."""
+    """A URL fit to print: its password, if any, as ``***`` (``http://user:***@host/api``), in the user part
+    and in a ``password=`` query value (libpq-style URLs)."""
     from urllib.parse import urlsplit, urlunsplit
 
+    url = re.sub(r"(?i)([?&](?:password|passwd|pwd)=)[^&#]*", r"\1***", url)
     try:
         parts = urlsplit(url)
         if parts.password is None:
@@ -72,6 +79,12 @@ def mask_password(url: str) -> str:
     userinfo, _, host = parts.netloc.rpartition("@")
     user = userinfo.split(":", 1)[0]
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+def mask_passwords_in(text: str) -> str:
+    """Any text (an exception message, a log line) with the password of every URL in it as ``***``."""
+    text = re.sub(r"(?i)([?&](?:password|passwd|pwd)=)[^&#\s]*", r"\1***", text)
+    return re.sub(r"(//[^/:@\s]+:)[^@\s/]+@", r"\1***@", text)
 
 
 def user_message(exc: BaseException) -> str:

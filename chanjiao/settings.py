@@ -77,13 +77,17 @@ class Settings(BaseSettings):
             return self
         from prefect.blocks.system import Secret
 
-        from chanjiao.errors import ConfigurationError
+        from chanjiao.errors import ConfigurationError, mask_passwords_in
 
         try:
             url = Secret.load(self.database_secret).get()
         except ValueError as exc:               # Prefect: "Unable to find block document named …"
             raise ConfigurationError(f"no Prefect Secret block named {self.database_secret!r} "
                                      f"(CHANJIAO_DATABASE_SECRET): {exc}") from None
+        except Exception as exc:                # the API did not answer, refused the request, …
+            raise ConfigurationError(f"cannot read the Prefect Secret block {self.database_secret!r} "
+                                     f"(CHANJIAO_DATABASE_SECRET) from the Prefect API: "
+                                     f"{mask_passwords_in(str(exc))}") from None
         if not isinstance(url, str) or "://" not in url:
             raise ConfigurationError(f"the Prefect Secret block {self.database_secret!r} does not hold a "
                                      "database URL (e.g. postgresql+psycopg://user:password@host/db)")

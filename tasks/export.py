@@ -53,7 +53,8 @@ def report_counts(planned: list) -> dict[str, dict[str, int]]:
             for kind in ("consortium", "province", "receipt") if any(p.decision.kind == kind for p in planned)}
 
 
-@task(name="publish-rankings", task_run_name="publish-rankings-{year}", cache_policy=NO_CACHE)
+@task(name="publish-rankings", task_run_name="publish-rankings-{year}", cache_policy=NO_CACHE,
+      **io_retries())
 def publish_rankings(database_url: str, year: int) -> list[dict]:
     """The year's rankings of every province scored so far (read back from the warehouse, so a run for one
     province still leaves the whole table), as one table artifact, sortable in the Prefect UI."""

@@ -17,6 +17,7 @@ from chanjiao.ingest import content_hash, folder_year, parse_submission
 from chanjiao.readers import ReadLimits
 from chanjiao.reference import ReferenceData
 from warehouse import Warehouse
+from tasks.retry import io_retries
 
 
 @dataclass
@@ -58,7 +59,8 @@ def inbox_files(inbox: Path) -> tuple[list[Path], list[Path]]:
     return wanted, stray
 
 
-@task(name="ingest-inbox", cache_policy=NO_CACHE)
+@task(name="ingest-inbox", cache_policy=NO_CACHE,
+      **io_retries())
 def ingest_inbox(inbox: Path, reference: ReferenceData, database_url: str,
                  limits: ReadLimits = ReadLimits()) -> IngestSummary:
     """Accept or reject every file not yet ingested; rejected files are tried again on every run."""

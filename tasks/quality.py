@@ -47,7 +47,8 @@ class YearQuality:
         return rows.merge(latest[["version_id", "version"]], on="version_id", how="left")
 
 
-@task(name="years-to-validate", cache_policy=NO_CACHE)
+@task(name="years-to-validate", cache_policy=NO_CACHE,
+      **io_retries())
 def years_to_validate(database_url: str, year: int, consortium_ids: list[str], new_years: list[int],
                       upto: int | None = None) -> list[int]:
     """The requested year, every earlier year with versions (scoring reads last year's plan and earlier
@@ -66,7 +67,8 @@ def rules_version() -> str:
     return code_version()
 
 
-@task(name="validate", task_run_name="validate-{year}", cache_policy=NO_CACHE)
+@task(name="validate", task_run_name="validate-{year}", cache_policy=NO_CACHE,
+      **io_retries())
 def validate_year(reference: ReferenceData, database_url: str, year: int, consortium_ids: list[str],
                   force: bool = False, upto: int | None = None) -> YearQuality:
     """Validate the year's live versions of the consortia as one batch and store the findings — only the

@@ -10,9 +10,11 @@ from prefect.logging import get_run_logger
 
 from chanjiao.reference import ReferenceData, load_reference
 from warehouse import Warehouse
+from tasks.retry import io_retries
 
 
-@task(name="load-reference", cache_policy=NO_CACHE)
+@task(name="load-reference", cache_policy=NO_CACHE,
+      **io_retries())
 def load_reference_data(registry_file: Path, extensions_file: Path | None, database_url: str,
                         frameworks_dir: Path | None = None) -> ReferenceData:
     """Read and validate the registry, calendars and scoring frameworks, and keep the warehouse's copy of the registry current."""

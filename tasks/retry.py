@@ -8,38 +8,49 @@ run (or of several runs) do not all come back at the same instant.
 
 from __future__ import annotations
 
+import errno
 from typing import Any
 
 from prefect.tasks import exponential_backoff
+from sqlalchemy.exc import DBAPIError
+
+from chanjiao.errors import ChanjiaoError, WarehouseUnavailable
+from warehouse.api import is_connection_error
 
 IO_RETRIES = 4
 IO_BACKOFF_SECONDS = 15
-IO_JITTER_FACTOR = 0.5      # each wait is drawn from up to 1.5 × its nominal length
+IO_JITTER_FACTOR = 0.5      # Prefect draws each wait around its nominal length, at most 1.5 × it (about 0.6–1.5 ×)
+
+
+# errno values of an outage of a disk or network file system that may pass (not a missing file, a refused
+# permission or a full disk, which waiting does not cure).
+_TRANSIENT_ERRNOS = {errno.EIO, errno.ESTALE, errno.ETIMEDOUT, errno.EAGAIN, errno.EINTR, errno.ECONNRESET,
+                     errno.ECONNREFUSED, errno.ECONNABORTED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EBUSY}
 
 
 def is_transient(exc: BaseException | None) -> bool:
-    """An outage that may pass: the file system or the network (``OSError``), or the database connection
-    (SQLAlchemy's ``OperationalError``/``InterfaceError``, a connection invalidated under us). Our own errors
-    (bad input, a locked province) and bugs fail at once: waiting would not change them."""
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
-    from chanjiao.errors import ChanjiaoError
-
-    if exc is None or isinstance(exc, ChanjiaoError):
+    """An outage that may pass: the warehouse database did not answer (a PostgreSQL fail-over, a dropped
+    connection), or a disk or network file system stalled (EIO, ESTALE, a time-out, a reset connection).
+    Our own errors (bad input, a locked province), a missing file, a refused permission, a full disk, a wrong
+    password and bugs fail at once: waiting would not change them."""
+    if exc is None:
         return False
-    if isinstance(exc, (OperationalError, InterfaceError)):
+    if isinstance(exc, WarehouseUnavailable):
         return True
+    if isinstance(exc, ChanjiaoError):
+        return False
     if isinstance(exc, DBAPIError):
-        return bool(exc.connection_invalidated)
-    return isinstance(exc, OSError)
+        return is_connection_error(exc)
+    if isinstance(exc, (TimeoutError, ConnectionError)):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS
 
 
 def _retry_when_transient(task, task_run, state) -> bool:
-    try:
-        state.result(raise_on_failure=True)
-    except BaseException as exc:          # noqa: BLE001 - the task's own exception, re-raised by Prefect
-        return is_transient(exc)
-    return False
+    """Prefect's retry_condition_fn: the failed state's exception decides (read synchronously, so this holds
+    for async tasks too)."""
+    exc = state.result(raise_on_failure=False, _sync=True)
+    return isinstance(exc, BaseException) and is_transient(exc)
 
 
 def io_retries(retries: int = IO_RETRIES) -> dict[str, Any]:

@@ -60,7 +60,8 @@ def latest_scored_versions(warehouse: Warehouse, registry: pd.DataFrame, year: i
     return latest_versions(versions)
 
 
-@task(name="score", task_run_name="score-{year}-{province_code}", cache_policy=NO_CACHE)
+@task(name="score", task_run_name="score-{year}-{province_code}", cache_policy=NO_CACHE,
+      **io_retries())
 def score_province(reference: ReferenceData, database_url: str, year: int, province_code: str, as_of: date,
                    timeliness: pd.DataFrame, force: bool = False, upto: int | None = None) -> ProvinceScores:
     """Score every consortium expected to file in the province for ``year`` and store the result.

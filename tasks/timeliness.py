@@ -20,7 +20,8 @@ from warehouse import Warehouse
 from tasks.retry import io_retries
 
 
-@task(name="timeliness", task_run_name="timeliness-{year}-{province_code}", cache_policy=NO_CACHE)
+@task(name="timeliness", task_run_name="timeliness-{year}-{province_code}", cache_policy=NO_CACHE,
+      **io_retries())
 def province_timeliness(reference: ReferenceData, database_url: str, year: int, province_code: str,
                         as_of: date, upto: int | None = None) -> pd.DataFrame:
     """Status of every expected plan and summary of one province's consortia for ``year``."""
@@ -39,7 +40,8 @@ def province_timeliness(reference: ReferenceData, database_url: str, year: int, 
     return frame
 
 
-@task(name="deadline-calendar", cache_policy=NO_CACHE)
+@task(name="deadline-calendar", cache_policy=NO_CACHE,
+      **io_retries())
 def deadline_calendar(reference: ReferenceData, database_url: str, years: list[int], as_of: date) -> pd.DataFrame:
     """Every expected document of the years, all provinces, with its due date (extensions applied) and its
     status as of ``as_of`` — read only: nothing is stored (the annual-compliance run stores timeliness)."""

@@ -7,6 +7,7 @@ throwaway PostgreSQL server started once per session by the tests themselves (te
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +23,11 @@ from chanjiao.catalogue import load_catalogue  # noqa: E402
 from chanjiao.reference import load_reference  # noqa: E402
 
 _database_names = itertools.count(1)
+
+# The tests make their own warehouses: a CHANJIAO_* setting of the developer's shell (a production database
+# URL, a Secret block's name) must never reach them.
+for _name in [name for name in os.environ if name.startswith("CHANJIAO_")]:
+    del os.environ[_name]
 
 
 @pytest.fixture(scope="session")

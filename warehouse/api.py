@@ -18,11 +18,11 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, delete, event, func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from chanjiao import __version__
-from chanjiao.errors import ConfigurationError, NotFoundError
+from chanjiao.errors import ConfigurationError, NotFoundError, WarehouseUnavailable
 from chanjiao.ingest import FieldValue, Submission
 from chanjiao.normalize import to_storage
 from chanjiao.publication import Published
@@ -33,6 +33,30 @@ from warehouse.models import (Consortium, Finding, IndicatorScore, IngestRun, Ov
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+# SQLSTATE classes of an outage rather than a mistake: connection exceptions (08), the server shutting down
+# or restarting (57P01-57P03, a fail-over), too many connections (53300), and a serialization failure or
+# deadlock (40001, 40P01) that succeeds when tried again.
+_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300", "40001", "40P01")
+# Words of a driver's message when it has no SQLSTATE: the server could not be reached or went away.
+_OUTAGE_WORDS = ("connection refused", "could not connect", "connection timed out", "timeout expired",
+                 "server closed the connection", "connection is closed", "terminating connection",
+                 "the database system is starting up", "the database system is shutting down",
+                 "no route to host", "network is unreachable", "database is locked")
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """Whether a database error is an outage that may pass (a fail-over, a dropped connection, a busy
+    SQLite file) rather than a mistake that will not (a wrong password, a missing table, a bad query)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if state:
+        return str(state).startswith(_TRANSIENT_SQLSTATES)
+    message = str(exc.orig).lower()
+    return isinstance(exc, OperationalError) and any(words in message for words in _OUTAGE_WORDS)
 
 
 @lru_cache(maxsize=1)
@@ -139,8 +163,9 @@ class Warehouse:
                 command.upgrade(config, "head")
         except OperationalError as exc:
             where = self.engine.url.render_as_string(hide_password=True)
-            raise ConfigurationError(f"cannot reach the warehouse database {where}: "
-                                     f"{str(exc.orig).strip().splitlines()[0]}") from None
+            error = WarehouseUnavailable if is_connection_error(exc) else ConfigurationError
+            raise error(f"cannot reach the warehouse database {where}: "
+                        f"{str(exc.orig).strip().splitlines()[0]}") from None
 
     def close(self) -> None:
         self.engine.dispose()

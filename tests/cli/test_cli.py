@@ -354,6 +354,24 @@ def test_an_unreachable_prefect_api_is_one_clear_line_at_once(tmp_path):
     assert seconds < 60, seconds        # the imports only, on a busy machine; no retries, no server
 
 
+@pytest.mark.parametrize("command", [["notify", "--webhook-url", "https://hooks.example/x"],
+                                     ["status", "--year", "2025", "--province", "43"]])
+def test_other_commands_name_an_unreachable_prefect_api_too(command, tmp_path, monkeypatch, capsys):
+    """notify talks to the server; status reads the warehouse URL from a Secret block on it."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    port = _closed_port()
+    monkeypatch.setenv("CHANJIAO_DATABASE_SECRET", "chanjiao-warehouse")
+    monkeypatch.delenv("CHANJIAO_DATABASE_URL", raising=False)
+    with temporary_settings({PREFECT_API_URL: f"http://u:s3cret@127.0.0.1:{port}/api"}):
+        code = main(command + (["--warehouse", str(tmp_path / "wh")] if command[0] == "status" else []))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.count("\n") == 1 and "s3cret" not in err
+    assert ("cannot reach the Prefect API" in err) if command[0] == "notify" else \
+        ("cannot read the Prefect Secret block 'chanjiao-warehouse'" in err)
+
+
 class _Health(http.server.BaseHTTPRequestHandler):
     status = 200
     seen: list = []

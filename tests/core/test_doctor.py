@@ -16,7 +16,7 @@ def test_the_locked_versions_are_fine():
     require_working_versions(LOCKED)
 
 
-@pytest.mark.parametrize("sqlalchemy", ["2.1.0", "2.1.9", "2.2.0b1"])
+@pytest.mark.parametrize("sqlalchemy", ["2.1.0rc1", "2.1.0", "2.1.9", "2.2.0b1"])
 def test_prefect_3_8_with_sqlalchemy_2_1_is_refused_naming_what_breaks(sqlalchemy):
     [problem] = broken_combinations({**LOCKED, "sqlalchemy": sqlalchemy})
     assert f"prefect 3.8.8 with sqlalchemy {sqlalchemy}" in problem
