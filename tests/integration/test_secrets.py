@@ -4,7 +4,7 @@ The URL reaches the worker as its setting (``CHANJIAO_DATABASE_URL``) and ``chan
 ``--database-url``; it is never a flow parameter. After a successful run and a failed one (which notifies a
 webhook) through a deployment and a process worker, and a CLI run, the password is searched in: the webhook
 bodies, every flow run's parameters and logs on the Prefect server, every artifact, every file the pipeline
-wrote, the worker's and the server's logs, and the CLI's output.
+wrote, the worker's and the server's logs, and the CLI's output — including after a run the database refused.
 """
 
 from __future__ import annotations
@@ -101,7 +101,18 @@ def test_a_planted_database_password_appears_in_no_output(prefect_api, planted_u
     time.sleep(2)                      # any further notification
     bodies = [body] + [received.get_nowait()[2] for _ in range(received.qsize())]
 
-    # 3. A CLI run with --database-url.
+    # 3. A run whose database refuses it (no such database: not an outage, so no retries): the likeliest
+    #    place for a driver or our code to repeat the URL.
+    refused_url = planted_url.rsplit("/", 1)[0] + "/no_such_database"
+    refused = run_through_worker(prefect_api, {"year": 2025, "provinces": ["43"], "pdf": False},
+                                 {**env, "CHANJIAO_DATABASE_URL": refused_url}, tmp_path / "worker-3.log")
+    assert refused.state.is_failed() and "no_such_database" in (refused.state.message or ""), refused.state
+    try:
+        bodies.append(received.get(timeout=WEBHOOK_TIMEOUT_S)[2])
+    except queue.Empty:
+        raise AssertionError(f"no notification for the refused run; server log:\n{tail(prefect_api.log)}") from None
+
+    # 4. A CLI run with --database-url.
     capsys.readouterr()
     assert main(["run", "--year", "2025", "--province", "14", "--no-pdf", "--no-progress",
                  "--inbox", str(inbox), "--registry", str(tmp_path / "registry.csv"),
