@@ -359,10 +359,26 @@ class PdfJob:
 
 @dataclass(frozen=True)
 class RenderResult:
+    """A PDF written: where, its pages, render seconds, refused URLs, its size in bytes, and who rendered it."""
+
     target: Path
     pages: int
     seconds: float
     refused: tuple[str, ...] = field(default_factory=tuple)
+    size: int | None = None         # bytes of the PDF as written (checked on disk before it is published)
+    rendered_by: str = ""           # the Dask worker that rendered it; "" when rendered on the flow's machine
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    """A PDF rendered to memory (on a Dask worker): its bytes, for the flow's machine to write. The HTML is not
+    sent back: the flow built it and still holds it in the job."""
+
+    target: Path
+    pdf: bytes
+    pages: int
+    seconds: float
+    refused: tuple[str, ...] = ()
 
 
 def _w3c_now() -> str:
@@ -420,11 +436,12 @@ def _dedupe_associated_files(document, pdf) -> None:
         associated.extend(unique)
 
 
-def render_pdf(job: PdfJob) -> RenderResult:
-    """Render ``job`` to a PDF/A-3b file (and its HTML beside it if ``keep_html``), atomically.
+def render_pdf_bytes(job: PdfJob) -> RenderedPdf:
+    """Render ``job`` to PDF/A-3b bytes in memory; nothing is written (a Dask worker's part: the flow's
+    machine writes them, see :func:`write_rendered`).
 
-    Raises ConfigurationError before writing anything if no Chinese font is installed, and
-    ReportError (``file`` = the target) if rendering or writing fails.
+    Raises ConfigurationError if no Chinese font is installed, and ReportError (``file`` = the target) if
+    rendering fails.
     """
     require_cjk_font()
     warn_if_slow_subsetting()
@@ -441,20 +458,89 @@ def render_pdf(job: PdfJob) -> RenderResult:
             _drop_markup_attachments(html, document, fetcher)
             pdf = document.write_pdf(finisher=_dedupe_associated_files,
                                      attachments=_weasy_attachments(job), **options)
-        write_atomic(job.target, pdf)
-        for copy in job.copies:
-            link_atomic(job.target, copy)
-        if job.keep_html:
-            write_atomic(job.html_target, job.html.encode("utf-8"))
+    except ChanjiaoError:
+        raise
+    except Exception as exc:
+        raise ReportError(f"PDF not written ({type(exc).__name__}: {exc})", file=str(job.target)) from exc
+    return RenderedPdf(job.target, pdf, len(document.pages), time.perf_counter() - started, tuple(fetcher.refused))
+
+
+def write_rendered(job: PdfJob, rendered: RenderedPdf, rendered_by: str = "") -> RenderResult:
+    """Write a rendered PDF at ``job.target`` (and its ``copies``, and the job's HTML beside it if
+    ``keep_html``), each atomically; then check that the PDF on disk has the rendered size. The paths are the
+    job's — never ones that came back with the bytes.
+
+    Raises ReportError (``file`` = the target) when the PDF is not on disk whole; an OSError of the file
+    system (a network share that stopped answering) is raised as it is, for the caller's retries.
+    """
+    if Path(rendered.target) != job.target:
+        raise ReportError(f"rendered bytes are for {rendered.target}, not this job", file=str(job.target))
+    write_atomic(job.target, rendered.pdf)
+    for copy in job.copies:
+        link_atomic(job.target, copy)
+    if job.keep_html:
+        write_atomic(job.html_target, job.html.encode("utf-8"))
+    result = RenderResult(job.target, rendered.pages, rendered.seconds, rendered.refused, size=len(rendered.pdf),
+                          rendered_by=rendered_by)
+    problem = not_on_disk(result, copies=job.copies)
+    if problem:
+        raise ReportError(f"PDF not written ({problem})", file=str(job.target))
+    return result
+
+
+def not_on_disk(result: RenderResult, copies: Iterable[Path] = ()) -> str | None:
+    """Why ``result``'s PDF (or one of its ``copies``) is not on this machine's disk as rendered — missing or
+    of another size — or None when it is. Only what is there is published."""
+    for path in (result.target, *copies):
+        try:
+            size = Path(path).stat().st_size
+        except FileNotFoundError:
+            return f"{path} is missing"
+        if result.size is not None and size != result.size:
+            return f"{path} has {size} bytes, {result.size} were rendered"
+    return None
+
+
+def render_pdf(job: PdfJob) -> RenderResult:
+    """Render ``job`` to a PDF/A-3b file (and its HTML beside it if ``keep_html``), atomically.
+
+    Raises ConfigurationError before writing anything if no Chinese font is installed, and
+    ReportError (``file`` = the target) if rendering or writing fails.
+    """
+    rendered = render_pdf_bytes(job)
+    try:
+        result = write_rendered(job, rendered)
     except ChanjiaoError:
         raise
     except Exception as exc:
         raise ReportError(f"PDF not written ({type(exc).__name__}: {exc})",
                           file=str(job.target)) from exc
-    result = RenderResult(job.target, len(document.pages), time.perf_counter() - started,
-                          tuple(fetcher.refused))
     logger.info("wrote %s (%d pages, %.2f s)", job.target, result.pages, result.seconds)
     return result
+
+
+def render_in_memory(jobs: Iterable[PdfJob], failures: list[ReportError] | None = None) -> list[RenderedPdf]:
+    """Render ``jobs`` one after the other in this process, to bytes (a Dask worker's batch: workers are
+    daemonic and cannot start a pool; the cluster's workers are the parallelism).
+
+    With a ``failures`` list a job that fails is added to it and the others go on; without one the first
+    failure raises. A missing Chinese font always raises (ConfigurationError): no job could succeed.
+    """
+    rendered = []
+    for job in jobs:
+        try:
+            rendered.append(render_pdf_bytes(job))
+        except ConfigurationError:
+            raise
+        except Exception as exc:
+            error = _as_report_error(exc, job)
+            if failures is None:
+                if error is exc:
+                    raise
+                raise error from exc
+            logger.error("%s", error)
+            failures.append(error)
+    return rendered
 
 
 # ---------------------------------------------------------------------------------------------

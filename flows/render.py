@@ -23,7 +23,7 @@ from prefect.context import FlowRunContext
 from prefect.logging import get_run_logger
 
 from chanjiao import progress
-from chanjiao.render import PdfJob, ReportError
+from chanjiao.render import PdfJob, ReportError, font_configuration, require_cjk_font, warn_if_slow_subsetting
 from tasks.reports import RenderSummary, render_pdf_batch, write_pdf_batch
 
 BATCHES_PER_THREAD = 2       # batches in flight per worker thread: one rendering, one waiting its turn
@@ -67,6 +67,11 @@ def render_pdfs_dask(handover: str, year: int, pdfs: int, batch_size: int, clust
     return _render_and_write(handover, year, batch_size, cluster)
 
 
+def _cost(job: PdfJob) -> int:
+    """How long a job takes to render, roughly: its HTML and attachments."""
+    return len(job.html) + sum(len(attachment.data) for attachment in job.attachments)
+
+
 def _take_over(handover: str) -> list[PdfJob]:
     with _handover_lock:
         jobs = _handed_over.get(handover)
@@ -79,7 +84,9 @@ def _take_over(handover: str) -> list[PdfJob]:
 def _render_and_write(handover: str, year: int, batch_size: int, cluster: str) -> RenderSummary:
     from distributed import as_completed
 
-    jobs = _take_over(handover)
+    # The longest first (a province report is many receipts' work), so the run does not end waiting on one
+    # worker's batch of big reports while the others are idle.
+    jobs = sorted(_take_over(handover), key=_cost, reverse=True)
     logger = get_run_logger()
     batches = [jobs[i:i + batch_size] for i in range(0, len(jobs), batch_size)]
     client = FlowRunContext.get().task_runner.client
@@ -129,3 +136,13 @@ def _render_and_write(handover: str, year: int, batch_size: int, cluster: str) -
     logger.info("%d: wrote %d PDFs (%d pages, %.1f s of render time), %d not written; rendered by %s", year,
                 len(summary.results), summary.pages, summary.seconds, len(summary.failures), by_worker or "none")
     return summary
+
+
+def dask_setup(worker) -> None:
+    """Run by a Dask worker started with ``--preload flows.render``: the tasks are imported and the fonts loaded
+    before the first batch arrives. On a machine without the Chinese font the worker's log says so at start
+    ("Failed to start preload: flows.render … no Chinese (CJK) font found"); Dask starts the worker anyway, and
+    every batch it is given fails with that reason (its PDFs are not published and the run fails)."""
+    require_cjk_font()
+    warn_if_slow_subsetting()
+    font_configuration()

@@ -97,7 +97,8 @@ def _history(warehouse: Warehouse, registry: pd.DataFrame, year: int, province_c
     return history
 
 
-@task(name="build-reports", task_run_name="build-reports-{year}-{province_code}", cache_policy=NO_CACHE)
+@task(name="build-reports", task_run_name="build-reports-{year}-{province_code}", cache_policy=NO_CACHE,
+      **io_retries())
 def build_reports(scores: ProvinceScores, quality: YearQuality, timeliness: pd.DataFrame, reference: ReferenceData,
                   database_url: str, reports_dir: Path, year: int, province_code: str, as_of: date,
                   force: bool = False) -> list[PlannedReport]:
