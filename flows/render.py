@@ -56,7 +56,13 @@ def render_on_dask(jobs: list[PdfJob], year: int, address: str | None, batch_siz
             _handed_over.pop(key, None)
 
 
-@flow(name="render-pdfs-dask", flow_run_name="render-pdfs-dask-{year}", validate_parameters=False)
+# The national benchmark's render stage took 962-1,244 s on 2 cores; a cluster is there to be faster. A render
+# that hangs past an hour ends TimedOut (and so does its parent run, which notifies).
+RENDER_TIMEOUT_S = 3_600
+
+
+@flow(name="render-pdfs-dask", flow_run_name="render-pdfs-dask-{year}", validate_parameters=False,
+      timeout_seconds=RENDER_TIMEOUT_S)
 def render_pdfs_dask(handover: str, year: int, pdfs: int, batch_size: int, cluster: str = "local") -> RenderSummary:
     """Send the run's ``pdfs`` PDFs to the Dask cluster (``cluster``) in ``render-pdf-batch`` tasks of
     ``batch_size``; write each batch here as it comes back. A batch that fails on the cluster (after its

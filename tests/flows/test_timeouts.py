@@ -43,3 +43,9 @@ def test_a_hung_run_ends_timed_out(monkeypatch, sample_dir, tmp_path):
         warehouse_dir=str(tmp_path / "warehouse"), return_state=True)
     assert state.name == "TimedOut" and state.is_failed(), state
     assert time.monotonic() - started < 30
+
+
+def test_the_rendering_subflow_has_a_timeout_too():
+    from flows.render import render_pdfs_dask
+
+    assert render_pdfs_dask.timeout_seconds is not None and render_pdfs_dask.timeout_seconds >= 1_244
