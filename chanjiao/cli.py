@@ -518,7 +518,6 @@ def cmd_notify(args: argparse.Namespace) -> int:
     if not api_url:
         raise ConfigurationError("PREFECT_API_URL is not set: point it at the Prefect server the deployments run "
                                  "on (e.g. http://127.0.0.1:4200/api); a notification needs that server")
-    check_prefect_api(api_url)
     secret = args.secret
     if secret == "-":
         secret = sys.stdin.readline().strip()
@@ -528,6 +527,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
     if not 10 / 3600 <= args.nightly_window <= 24 * 14:
         raise ConfigurationError(f"--nightly-window: {args.nightly_window:g} hours is not between 10 seconds "
                                  "and 14 days")
+    check_prefect_api(api_url)         # one line if the server does not answer, not a client's traceback
     try:
         setup = setup_notifications(args.webhook_url, name=args.name, payload=args.payload, secret=secret,
                                     missed_within=timedelta(hours=args.nightly_window))

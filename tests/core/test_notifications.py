@@ -406,6 +406,7 @@ def captured_setup(monkeypatch):
                                    automation_names=n.automation_names(options["name"]))
 
     monkeypatch.setattr(n, "setup_notifications", fake_setup)
+    monkeypatch.setattr("chanjiao.cli.check_prefect_api", lambda url, timeout=None: None)   # no server here
     with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):
         yield calls
 
