@@ -536,9 +536,9 @@ def cmd_notify(args: argparse.Namespace) -> int:
     kind = "signed DingTalk robot" if secret is not None else f"webhook ({args.payload} format)"
     _say(f"notifications {args.name!r} on {api_url}: {kind} block {setup.block_id}")
     if secret is not None and not entry_point_installed():
-        print("warning: this environment lacks chanjiao's `prefect.collections` entry point, so a Prefect server "
-              "running from it cannot load the signed DingTalk block and will not send these messages: "
-              "reinstall the project (make setup), then restart the server", file=sys.stderr)
+        log.warning("this environment lacks chanjiao's `prefect.collections` entry point, so a Prefect server "
+                    "running from it cannot load the signed DingTalk block and will not send these messages: "
+                    "reinstall the project (make setup), then restart the server")
     names, ids = setup.automation_names, setup.automation_ids
     _say(f"  automation {names['failed']} {ids['failed']}: a run of nightly, on-demand, after-deadline or "
          "deadline-reminder that fails, crashes or times out")
