@@ -37,8 +37,8 @@ def measure_one(path: Path) -> dict:
     """In this (fresh) process: read the file and report the rejection, time and memory."""
     import openpyxl  # noqa: F401  - imported before the baseline so the baseline includes it
 
-    from chanjiao.errors import RejectedFile
-    from chanjiao.readers import read_rows
+    from chanjiao.common.errors import RejectedFile
+    from chanjiao.intake.readers import read_rows
 
     content = path.read_bytes()
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -70,16 +70,25 @@ def main() -> int:
         for label, builder in CASES.items():
             path = Path(tmp) / f"{builder}.xlsx"
             path.write_bytes(getattr(builders, builder)())
-            out = subprocess.run([sys.executable, __file__, "--one", str(path)], capture_output=True, text=True,
-                                 check=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", str(path)], capture_output=True, text=True, check=True
+            )
             result = json.loads(out.stdout)
             ok = result["seconds"] < 2 and result["peak_mb"] < 200 and not result["reason"].startswith("ACCEPTED")
             failures += not ok
             rows.append((label, path.stat().st_size / 1024, result, ok))
     log.info("%-56s %9s %9s %10s %10s  %s", "file", "size KiB", "seconds", "peak MB", "+baseline", "verdict / reason")
     for label, size, result, ok in rows:
-        log.info("%-56s %9.0f %9.3f %10.1f %10.1f  %s %s", label, size, result["seconds"], result["peak_mb"],
-                 result["peak_mb"] - result["baseline_mb"], "ok  " if ok else "FAIL", result["reason"])
+        log.info(
+            "%-56s %9.0f %9.3f %10.1f %10.1f  %s %s",
+            label,
+            size,
+            result["seconds"],
+            result["peak_mb"],
+            result["peak_mb"] - result["baseline_mb"],
+            "ok  " if ok else "FAIL",
+            result["reason"],
+        )
     log.info("targets: each rejection < 2 s and < 200 MB peak RSS (whole process, Python and openpyxl included)")
     return 1 if failures else 0
 

@@ -38,7 +38,7 @@ def build_province(sample: Path, out: Path, consortia: int) -> list[str]:
     in province 43. Returns the clone ids."""
     import csv
 
-    from chanjiao.national import clone_file
+    from chanjiao.generated.national import clone_file
 
     manifest = json.loads((sample / "manifest.json").read_text(encoding="utf-8"))
     shutil.copytree(sample / "inbox", out / "inbox")
@@ -51,12 +51,21 @@ def build_province(sample: Path, out: Path, consortia: int) -> list[str]:
     while len(hunan) + len(clones) < consortia:
         source = hunan[n % len(hunan)]
         n += 1
-        clone = {**source, "consortium_id": f"HN-B{n:03d}", "name": source["name"].replace("市域产教联合体", f"第{n}市域产教联合体")}
+        clone = {
+            **source,
+            "consortium_id": f"HN-B{n:03d}",
+            "name": source["name"].replace("市域产教联合体", f"第{n}市域产教联合体"),
+        }
         swaps = {source["consortium_id"]: clone["consortium_id"], source["name"]: clone["name"]}
         for f in (f for f in files if f["consortium_id"] == source["consortium_id"]):
             path = sample / "inbox" / f["file"]
-            clone_file(path, out / "inbox" / f["file"].split("/")[0] / f"{clone['consortium_id']}-{path.name}",
-                       f["format"], f["encoding"], swaps)
+            clone_file(
+                path,
+                out / "inbox" / f["file"].split("/")[0] / f"{clone['consortium_id']}-{path.name}",
+                f["format"],
+                f["encoding"],
+                swaps,
+            )
         clones.append(clone)
     with open(out / "registry.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -68,9 +77,21 @@ def build_province(sample: Path, out: Path, consortia: int) -> list[str]:
 def run_pipeline(out: Path, year: int, *extra: str) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env["PREFECT_HOME"] = str(out / "prefect-home")
-    command = [str(ROOT / ".venv" / "bin" / "chanjiao"), "run", "--year", str(year), "--inbox", str(out / "inbox"),
-               "--registry", str(out / "registry.csv"), "--warehouse", str(out / "warehouse"),
-               "--as-of", "2026-01-31", *extra]
+    command = [
+        str(ROOT / ".venv" / "bin" / "chanjiao"),
+        "run",
+        "--year",
+        str(year),
+        "--inbox",
+        str(out / "inbox"),
+        "--registry",
+        str(out / "registry.csv"),
+        "--warehouse",
+        str(out / "warehouse"),
+        "--as-of",
+        "2026-01-31",
+        *extra,
+    ]
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, env=env)
     if done.returncode:
@@ -88,7 +109,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     log.setLevel(logging.INFO)
 
-    from chanjiao.render import PdfJob, harfbuzz_subset_available, render_batch, render_pdf
+    from chanjiao.reporting.pdf import PdfJob, harfbuzz_subset_available, render_batch, render_pdf
 
     with tempfile.TemporaryDirectory(prefix="render-bench-") as tmp:
         out = Path(tmp)
@@ -107,10 +128,15 @@ def main() -> None:
         scratch = out / "rerender"
 
         def job(path: Path) -> PdfJob:
-            return PdfJob(html=html[path], target=scratch / path.with_suffix(".pdf").name, title=path.stem,
-                          author="湖南省教育厅", keep_html=False)
+            return PdfJob(
+                html=html[path],
+                target=scratch / path.with_suffix(".pdf").name,
+                title=path.stem,
+                author="湖南省教育厅",
+                keep_html=False,
+            )
 
-        render_pdf(job(consortium[0]))                           # warm-up: fonts, first subsetting
+        render_pdf(job(consortium[0]))  # warm-up: fonts, first subsetting
         times = []
         for path in consortium:
             result = render_pdf(job(path))
@@ -126,17 +152,33 @@ def main() -> None:
 
     pages = [pages_of[p] for p in consortium]
     per_page = sum(times) / sum(pages)
-    log.info("  HarfBuzz subsetting: %s; CPUs: %d", "yes" if harfbuzz_subset_available() else "NO (slow)",
-             len(os.sched_getaffinity(0)))
-    log.info("  consortium report (one process, %d reports): median %.2f s, mean %.2f s, p90 %.2f s, "
-             "max %.2f s; %d–%d pages (median %d)", len(times), statistics.median(times), statistics.mean(times),
-             sorted(times)[int(0.9 * (len(times) - 1))], max(times), min(pages), max(pages),
-             statistics.median(pages))
-    log.info("  provincial report of %d consortia: %.2f s, %d pages", args.consortia, province_seconds,
-             province_pages)
+    log.info(
+        "  HarfBuzz subsetting: %s; CPUs: %d",
+        "yes" if harfbuzz_subset_available() else "NO (slow)",
+        len(os.sched_getaffinity(0)),
+    )
+    log.info(
+        "  consortium report (one process, %d reports): median %.2f s, mean %.2f s, p90 %.2f s, "
+        "max %.2f s; %d–%d pages (median %d)",
+        len(times),
+        statistics.median(times),
+        statistics.mean(times),
+        sorted(times)[int(0.9 * (len(times) - 1))],
+        max(times),
+        min(pages),
+        max(pages),
+        statistics.median(pages),
+    )
+    log.info("  provincial report of %d consortia: %.2f s, %d pages", args.consortia, province_seconds, province_pages)
     log.info("  one process: %.1f pages/s (%.3f s per page)", 1 / per_page, per_page)
-    log.info("  process pool (%d PDFs, %d pages): %.1f s wall, %.1f pages/s, %.2f s per report", len(batch),
-             pool_pages, pool_wall, pool_pages / pool_wall, pool_wall / len(batch))
+    log.info(
+        "  process pool (%d PDFs, %d pages): %.1f s wall, %.1f pages/s, %.2f s per report",
+        len(batch),
+        pool_pages,
+        pool_wall,
+        pool_pages / pool_wall,
+        pool_wall / len(batch),
+    )
     log.info("  peak memory (this process): %.0f MB", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 

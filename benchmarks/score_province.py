@@ -35,17 +35,43 @@ def build(n: int, seed: int = 20251231):
         for year in (2024, 2025):
             for kind, make in (("plan", clean_plan), ("summary", clean_summary)):
                 vid = len(versions) + 1
-                changes = {code: str(rng.randint(0, 200)) for code in
-                           ("apprentices", "co_training_bases", "ent_teachers_hours", "patents",
-                            "staff_training_person_days", "internship_person_months")} if kind == "summary" else {}
+                changes = (
+                    {
+                        code: str(rng.randint(0, 200))
+                        for code in (
+                            "apprentices",
+                            "co_training_bases",
+                            "ent_teachers_hours",
+                            "patents",
+                            "staff_training_person_days",
+                            "internship_person_months",
+                        )
+                    }
+                    if kind == "summary"
+                    else {}
+                )
                 versions.append({"version_id": vid, "consortium_id": cid, "year": year, "kind": kind})
                 values[vid] = stored(make(consortium_id=cid, year=year, **changes))
                 if rng.random() < 0.05:
-                    findings.append({"version_id": vid, "field": "patents", "rule": "max", "severity": "fatal",
-                                     "involves": "patents", "rule_id": "patents.max"})
-    registry = pd.DataFrame({"name": [f"联合体{i}" for i in range(n)], "province_code": "43",
-                             "recognized_year": 2024, "level": "provincial"},
-                            index=[f"HN-2024-{i:04d}" for i in range(n)])
+                    findings.append(
+                        {
+                            "version_id": vid,
+                            "field": "patents",
+                            "rule": "max",
+                            "severity": "fatal",
+                            "involves": "patents",
+                            "rule_id": "patents.max",
+                        }
+                    )
+    registry = pd.DataFrame(
+        {
+            "name": [f"联合体{i}" for i in range(n)],
+            "province_code": "43",
+            "recognized_year": 2024,
+            "level": "provincial",
+        },
+        index=[f"HN-2024-{i:04d}" for i in range(n)],
+    )
     timeliness = pd.DataFrame({"consortium_id": registry.index, "status": "on_time", "city_approved": True})
     return pd.DataFrame(versions), values, pd.DataFrame(findings), registry, timeliness
 
@@ -57,11 +83,10 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     log.setLevel(logging.INFO)
 
-    from chanjiao.catalogue import load_catalogue
-    from chanjiao.frameworks import load_frameworks
-    from chanjiao.reference import parse_milestones
-    from chanjiao.catalogue import data_text
-    from chanjiao.scoring import input_cells, score_year
+    from chanjiao.reference.catalogue import data_text, load_catalogue
+    from chanjiao.reference.frameworks import load_frameworks
+    from chanjiao.reference.registry import parse_milestones
+    from chanjiao.scoring.scores import input_cells, score_year
 
     catalogue, framework = load_catalogue(), load_frameworks()["hunan-2024"]
     milestones = parse_milestones(data_text("milestones.csv"))
@@ -77,14 +102,22 @@ def main() -> None:
     scored = time.perf_counter() - start
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    log.info("%d consortia, %d versions, %d cells, %d points scored", args.consortia, len(versions), len(cells),
-             len(scores.points))
+    log.info(
+        "%d consortia, %d versions, %d cells, %d points scored",
+        args.consortia,
+        len(versions),
+        len(cells),
+        len(scores.points),
+    )
     log.info("  build the inputs (not timed work):   %6.2f s", built)
     log.info("  stored values → cells:               %6.2f s", celled)
     log.info("  score the year (points … shortlist): %6.2f s", scored)
     log.info("  peak memory:                          %5.0f MB", peak)
-    log.info("  grades: %s; shortlisted %d", scores.consortia["grade"].value_counts().to_dict(),
-             int(scores.consortia["shortlisted"].sum()))
+    log.info(
+        "  grades: %s; shortlisted %d",
+        scores.consortia["grade"].value_counts().to_dict(),
+        int(scores.consortia["shortlisted"].sum()),
+    )
 
 
 if __name__ == "__main__":

@@ -19,14 +19,29 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from chanjiao import quality as q
-from chanjiao.catalogue import KIND_ZH, Catalogue, Field, Rule, load_catalogue
-from chanjiao.formatting import fmt_number, fmt_value
+from chanjiao.quality import checks as q
+from chanjiao.reference.catalogue import KIND_ZH, Catalogue, Field, Rule, load_catalogue
+from chanjiao.reference.formatting import fmt_number, fmt_value
 
-_TYPE_ZH = {"int": "整数", "decimal": "数字", "percent": "百分比（0–100）", "date": "日期", "bool": "“是”或“否”",
-            "codes": "代码", "text": "文字", "enum": "选项"}
-_TYPE_EXAMPLE = {"int": "12", "decimal": "12.5", "percent": "85 或 85%", "date": "2024-07-15、2024/7/15 或 2024年7月15日",
-                 "bool": "是 或 否", "codes": "A1;B2", "text": "文字"}
+_TYPE_ZH = {
+    "int": "整数",
+    "decimal": "数字",
+    "percent": "百分比（0–100）",
+    "date": "日期",
+    "bool": "“是”或“否”",
+    "codes": "代码",
+    "text": "文字",
+    "enum": "选项",
+}
+_TYPE_EXAMPLE = {
+    "int": "12",
+    "decimal": "12.5",
+    "percent": "85 或 85%",
+    "date": "2024-07-15、2024/7/15 或 2024年7月15日",
+    "bool": "是 或 否",
+    "codes": "A1;B2",
+    "text": "文字",
+}
 _EXPLAIN = "如数据无误，请在该行“说明”栏写明原因，审核人员可据此认可。"
 _FOR_INFO = "此为政策参考指标，供审核参考，无需修改；如有特殊情况可在“说明”栏说明。"
 YOY_SOURCE = "DOMAIN.md 数据质量（项目默认：与上年最新总结相比变化超过 ±50%）"
@@ -36,18 +51,18 @@ YOY_SOURCE = "DOMAIN.md 数据质量（项目默认：与上年最新总结相�
 class RuleSpec:
     """One check of one field. ``message``/``fix`` are templates: labels are filled in, values are not."""
 
-    rule_id: str                  # "<field>.<family>", unique
+    rule_id: str  # "<field>.<family>", unique
     family: str
     field: str
-    severity: str                 # fatal | warning | info
-    kinds: tuple[str, ...]        # the kinds of submission the check applies to
-    involves: tuple[str, ...]     # every field the check reads (a fatal one makes them unusable)
+    severity: str  # fatal | warning | info
+    kinds: tuple[str, ...]  # the kinds of submission the check applies to
+    involves: tuple[str, ...]  # every field the check reads (a fatal one makes them unusable)
     message: str
     fix: str
     source: str
-    rule: Rule | None = None      # the catalogue rule behind it, if any
+    rule: Rule | None = None  # the catalogue rule behind it, if any
     veto: bool = False
-    limit: Decimal | int | None = None   # min / max / max_chars
+    limit: Decimal | int | None = None  # min / max / max_chars
 
     @property
     def overridable(self) -> bool:
@@ -138,9 +153,19 @@ def _family_rule(field: Field, rule: Rule, catalogue: Catalogue) -> RuleSpec:
         fix = "请在「违法违规事件说明」中如实说明；此项将如实报告。"
     else:  # the catalogue's grammar and this module must agree
         raise ValueError(f"no rule family for {name!r}")
-    return RuleSpec(rule_id=f"{field.code}.{name}", family=name, field=field.code, severity=severity,
-                    kinds=_kinds(field, rule), involves=involves, message=_fill(message, **known),
-                    fix=fix, source=field.source, rule=rule, veto=name == "veto")
+    return RuleSpec(
+        rule_id=f"{field.code}.{name}",
+        family=name,
+        field=field.code,
+        severity=severity,
+        kinds=_kinds(field, rule),
+        involves=involves,
+        message=_fill(message, **known),
+        fix=fix,
+        source=field.source,
+        rule=rule,
+        veto=name == "veto",
+    )
 
 
 def build_rules(catalogue: Catalogue) -> tuple[RuleSpec, ...]:
@@ -151,45 +176,128 @@ def build_rules(catalogue: Catalogue) -> tuple[RuleSpec, ...]:
         source = f"fields.csv（{field.source}）" if field.source else "fields.csv"
         type_zh = _TYPE_ZH[field.type] if field.type != "enum" else "、".join(field.enum_values) + "之一"
         example = _TYPE_EXAMPLE.get(field.type, "、".join(field.enum_values))
-        if field.type == "text":   # text always parses: only an Excel formula with no saved result fails
-            specs.append(RuleSpec(f"{field.code}.type", "type", field.code, "fatal", kinds, (field.code,),
-                                  f"{label}是一个没有保存计算结果的公式“{{value}}”。",
-                                  "请在 Excel 中打开并保存文件，或直接填写内容。", source))
+        if field.type == "text":  # text always parses: only an Excel formula with no saved result fails
+            specs.append(
+                RuleSpec(
+                    f"{field.code}.type",
+                    "type",
+                    field.code,
+                    "fatal",
+                    kinds,
+                    (field.code,),
+                    f"{label}是一个没有保存计算结果的公式“{{value}}”。",
+                    "请在 Excel 中打开并保存文件，或直接填写内容。",
+                    source,
+                )
+            )
         else:
-            specs.append(RuleSpec(f"{field.code}.type", "type", field.code, "fatal", kinds, (field.code,),
-                                  f"{label}填写的“{{value}}”不是有效的{type_zh}。",
-                                  f"请按{type_zh}填写，例如：{example}。", source))
+            specs.append(
+                RuleSpec(
+                    f"{field.code}.type",
+                    "type",
+                    field.code,
+                    "fatal",
+                    kinds,
+                    (field.code,),
+                    f"{label}填写的“{{value}}”不是有效的{type_zh}。",
+                    f"请按{type_zh}填写，例如：{example}。",
+                    source,
+                )
+            )
         required = _required_kinds(field)
         if required:
             kind_zh = KIND_ZH[required[0]] if len(required) == 1 else "{kind_zh}"
-            specs.append(RuleSpec(f"{field.code}.required", "required", field.code, "fatal", required,
-                                  (field.code,), f"{label}是{kind_zh}的必填项，但未填写。", "请填写后重新报送。",
-                                  source))
+            specs.append(
+                RuleSpec(
+                    f"{field.code}.required",
+                    "required",
+                    field.code,
+                    "fatal",
+                    required,
+                    (field.code,),
+                    f"{label}是{kind_zh}的必填项，但未填写。",
+                    "请填写后重新报送。",
+                    source,
+                )
+            )
         span = f"{_limit(field, field.min)}–{_limit(field, field.max)}"
         if field.min is not None:
-            specs.append(RuleSpec(f"{field.code}.min", "min", field.code, "fatal", kinds, (field.code,),
-                                  f"{label}为{{value}}，低于下限{_limit(field, field.min)}。",
-                                  f"请核对数值（允许范围 {span}）。", source, limit=field.min))
+            specs.append(
+                RuleSpec(
+                    f"{field.code}.min",
+                    "min",
+                    field.code,
+                    "fatal",
+                    kinds,
+                    (field.code,),
+                    f"{label}为{{value}}，低于下限{_limit(field, field.min)}。",
+                    f"请核对数值（允许范围 {span}）。",
+                    source,
+                    limit=field.min,
+                )
+            )
         if field.max is not None:
-            specs.append(RuleSpec(f"{field.code}.max", "max", field.code, "fatal", kinds, (field.code,),
-                                  f"{label}为{{value}}，超过上限{_limit(field, field.max)}。",
-                                  f"请核对数值（允许范围 {span}）。", source, limit=field.max))
+            specs.append(
+                RuleSpec(
+                    f"{field.code}.max",
+                    "max",
+                    field.code,
+                    "fatal",
+                    kinds,
+                    (field.code,),
+                    f"{label}为{{value}}，超过上限{_limit(field, field.max)}。",
+                    f"请核对数值（允许范围 {span}）。",
+                    source,
+                    limit=field.max,
+                )
+            )
         if field.max_chars is not None:
-            specs.append(RuleSpec(f"{field.code}.max_chars", "max_chars", field.code, "fatal", kinds,
-                                  (field.code,), f"{label}共{{length}}字，超过{field.max_chars}字的上限。",
-                                  f"请精简至{field.max_chars}字以内（按去掉首尾空白后的字符计）。", source,
-                                  limit=field.max_chars))
+            specs.append(
+                RuleSpec(
+                    f"{field.code}.max_chars",
+                    "max_chars",
+                    field.code,
+                    "fatal",
+                    kinds,
+                    (field.code,),
+                    f"{label}共{{length}}字，超过{field.max_chars}字的上限。",
+                    f"请精简至{field.max_chars}字以内（按去掉首尾空白后的字符计）。",
+                    source,
+                    limit=field.max_chars,
+                )
+            )
         specs.extend(_family_rule(field, rule, catalogue) for rule in field.rules)
-        if any(r.name == "in_city_layout" for r in field.rules) and not any(r.name == "known_codes"
-                                                                            for r in field.rules):
+        if any(r.name == "in_city_layout" for r in field.rules) and not any(
+            r.name == "known_codes" for r in field.rules
+        ):
             # "an unknown code is fatal" (fields.csv check_note): the known set is the layout table's codes
-            specs.append(RuleSpec(f"{field.code}.known_codes", "known_codes", field.code, "fatal", kinds,
-                                  (field.code,), f"{label}含有无法识别的代码：{{codes}}。",
-                                  "请使用产业布局表中的产业代码（A1–D4，如 A1、B2）。", field.source))
+            specs.append(
+                RuleSpec(
+                    f"{field.code}.known_codes",
+                    "known_codes",
+                    field.code,
+                    "fatal",
+                    kinds,
+                    (field.code,),
+                    f"{label}含有无法识别的代码：{{codes}}。",
+                    "请使用产业布局表中的产业代码（A1–D4，如 A1、B2）。",
+                    field.source,
+                )
+            )
         if field.is_numeric and not field.is_meta:
-            specs.append(RuleSpec(f"{field.code}.yoy", "yoy", field.code, "warning", ("summary",), (field.code,),
-                                  f"{label}由上年的{{previous}}变为{{value}}（{{change}}），变化超过±50%。",
-                                  _EXPLAIN, YOY_SOURCE))
+            specs.append(
+                RuleSpec(
+                    f"{field.code}.yoy",
+                    "yoy",
+                    field.code,
+                    "warning",
+                    ("summary",),
+                    (field.code,),
+                    f"{label}由上年的{{previous}}变为{{value}}（{{change}}），变化超过±50%。",
+                    _EXPLAIN,
+                    YOY_SOURCE,
+                )
+            )
     ids = [s.rule_id for s in specs]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -204,6 +312,7 @@ def default_rules() -> tuple[RuleSpec, ...]:
 
 
 # --- filling a finding's message -------------------------------------------------------------------------
+
 
 def _percent(x: float) -> str:
     return f"{x * 100:.1f}".rstrip("0").rstrip(".") + "%"
@@ -227,8 +336,9 @@ def describe(spec: RuleSpec, row: Mapping[str, object], catalogue: Catalogue) ->
         raw = str(row.get(q.unparsed(spec.field)) or "")
         seen = fill["value"] = raw
         if raw.startswith("="):
-            return seen, (f"{_label(field)}是一个没有保存计算结果的公式“{raw}”：请在 Excel 中打开并保存文件，"
-                          "或直接填写数值。")
+            return seen, (
+                f"{_label(field)}是一个没有保存计算结果的公式“{raw}”：请在 Excel 中打开并保存文件，或直接填写数值。"
+            )
     elif family == "required":
         seen, fill["kind_zh"] = "（空）", KIND_ZH.get(str(row.get("kind")), "材料")
     elif family == "max_chars":
@@ -267,20 +377,28 @@ def describe(spec: RuleSpec, row: Mapping[str, object], catalogue: Catalogue) ->
 
 def rules_markdown(rules) -> str:
     """The rule catalogue as the Markdown of ``expectations/RULES.md`` (``chanjiao rules --markdown``)."""
+
     def cell(text: str) -> str:
         return str(text).replace("|", "\\|").replace("\n", " ")
 
-    lines = ["# Data-quality rules", "",
-             "Generated from `chanjiao/data/fields.csv` by `chanjiao rules --markdown`; do not edit by hand.",
-             "Severity: **fatal** — the value is unusable and scores as missing (a fatal rule makes every "
-             "non-meta field it involves unusable); **warning** — suspicious, shown as explained when the "
-             "file's 说明 or a reviewer override accepts it; **info** — a policy threshold for the reviewer. "
-             "Fatal and veto findings cannot be overridden. `{value}`-style placeholders are filled per finding.",
-             "", "| rule id | severity | applies to | message | what to do | source |", "|---|---|---|---|---|---|"]
+    lines = [
+        "# Data-quality rules",
+        "",
+        "Generated from `chanjiao/data/fields.csv` by `chanjiao rules --markdown`; do not edit by hand.",
+        "Severity: **fatal** — the value is unusable and scores as missing (a fatal rule makes every "
+        "non-meta field it involves unusable); **warning** — suspicious, shown as explained when the "
+        "file's 说明 or a reviewer override accepts it; **info** — a policy threshold for the reviewer. "
+        "Fatal and veto findings cannot be overridden. `{value}`-style placeholders are filled per finding.",
+        "",
+        "| rule id | severity | applies to | message | what to do | source |",
+        "|---|---|---|---|---|---|",
+    ]
     for spec in rules:
         severity = spec.severity + (" (veto)" if spec.veto else "")
-        lines.append(f"| `{spec.rule_id}` | {severity} | {', '.join(spec.kinds)} | {cell(spec.message)} | "
-                     f"{cell(spec.fix)} | {cell(spec.source)} |")
+        lines.append(
+            f"| `{spec.rule_id}` | {severity} | {', '.join(spec.kinds)} | {cell(spec.message)} | "
+            f"{cell(spec.fix)} | {cell(spec.source)} |"
+        )
     lines.append("")
     lines.append(f"{len(rules)} rules.")
     return "\n".join(lines) + "\n"

@@ -3,7 +3,7 @@
 Each :class:`~expectations.rules.RuleSpec` becomes one built-in expectation with GE's own ``severity``
 (critical / warning / info) and a ``row_condition`` where it applies to one kind of submission (or, for
 ``required_if``, where the other field is given). Multi-row and tolerance rules read the derived columns
-the core adds (``chanjiao.quality.derive_columns``). The GE context, the data source and the suite are
+the core adds (``chanjiao.quality.checks.derive_columns``). The GE context, the data source and the suite are
 built once per process (importing GE costs seconds); a year's submissions are validated as one batch.
 """
 
@@ -15,18 +15,21 @@ import threading
 import warnings
 from dataclasses import dataclass
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")   # no usage statistics leave the machine
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics leave the machine
 
 import great_expectations as gx  # noqa: E402
 import great_expectations.expectations as gxe  # noqa: E402
 import pandas as pd  # noqa: E402
-from great_expectations.data_context.types.base import (DataContextConfig, InMemoryStoreBackendDefaults,  # noqa: E402
-                                                        ProgressBarsConfig)
+from great_expectations.data_context.types.base import (  # noqa: E402
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
 from great_expectations.expectations.row_conditions import Column, Condition  # noqa: E402
 
-from chanjiao import quality as q  # noqa: E402
-from chanjiao.catalogue import Catalogue  # noqa: E402
-from chanjiao.privacy import mask_text, mask_value  # noqa: E402
+from chanjiao.quality import checks as q  # noqa: E402
+from chanjiao.quality.privacy import mask_text, mask_value  # noqa: E402
+from chanjiao.reference.catalogue import Catalogue  # noqa: E402
 from expectations.rules import RuleSpec, build_rules, describe  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -38,11 +41,11 @@ def _expectation_kwargs(spec: RuleSpec) -> tuple[type[gxe.Expectation], dict, tu
     """Which built-in expectation checks a rule family, on which column, under which extra conditions."""
     f, rule, family = spec.field, spec.rule, spec.family
     other = rule.fields[0] if rule is not None and rule.fields else None
-    pair = {"ignore_row_if": "either_value_is_missing"}     # DOMAIN.md: missing inputs are not evaluated
+    pair = {"ignore_row_if": "either_value_is_missing"}  # DOMAIN.md: missing inputs are not evaluated
     between = gxe.ExpectColumnValuesToBeBetween
     if family == "type":
         return gxe.ExpectColumnValuesToBeNull, {"column": q.unparsed(f)}, ()
-    if family == "required":                 # an unparsable value is a type finding, not a missing one
+    if family == "required":  # an unparsable value is a type finding, not a missing one
         return gxe.ExpectColumnValuesToNotBeNull, {"column": q.submitted(f)}, ()
     if family == "min":
         return between, {"column": f, "min_value": float(spec.limit)}, ()
@@ -54,17 +57,34 @@ def _expectation_kwargs(spec: RuleSpec) -> tuple[type[gxe.Expectation], dict, tu
         tolerance = float(rule.tolerance or 0)
         return between, {"column": q.sum_residual(f), "min_value": -tolerance, "max_value": tolerance}, ()
     if family in ("le", "not_after"):
-        return (gxe.ExpectColumnPairValuesAToBeGreaterThanB,
-                {"column_A": other, "column_B": f, "or_equal": True, **pair}, ())
+        return (
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB,
+            {"column_A": other, "column_B": f, "or_equal": True, **pair},
+            (),
+        )
     if family == "required_if":
-        return (gxe.ExpectColumnValuesToNotBeNull, {"column": f},
-                (Column(q.given(other)) == True, Column(q.unparsed(f)).is_null()))  # noqa: E712 (a Condition)
+        return (
+            gxe.ExpectColumnValuesToNotBeNull,
+            {"column": f},
+            (Column(q.given(other)) == True, Column(q.unparsed(f)).is_null()),  # noqa: E712 (a GE Condition)
+        )
     if family == "any_positive":
-        return (gxe.ExpectColumnPairValuesToBeInSet,
-                {"column_A": q.positive(f), "column_B": q.positive(other),
-                 "value_pairs_set": [(True, True), (True, False), (False, True)], **pair}, ())
+        return (
+            gxe.ExpectColumnPairValuesToBeInSet,
+            {
+                "column_A": q.positive(f),
+                "column_B": q.positive(other),
+                "value_pairs_set": [(True, True), (True, False), (False, True)],
+                **pair,
+            },
+            (),
+        )
     if family == "both_or_neither":
-        return gxe.ExpectColumnPairValuesToBeEqual, {"column_A": q.positive(f), "column_B": q.positive(other), **pair}, ()
+        return (
+            gxe.ExpectColumnPairValuesToBeEqual,
+            {"column_A": q.positive(f), "column_B": q.positive(other), **pair},
+            (),
+        )
     if family == "warn_below":
         return between, {"column": f, "min_value": float(rule.number)}, ()
     if family == "warn_equal":
@@ -76,8 +96,11 @@ def _expectation_kwargs(spec: RuleSpec) -> tuple[type[gxe.Expectation], dict, tu
     if family == "is_true":
         return gxe.ExpectColumnValuesToBeInSet, {"column": f, "value_set": [True]}, ()
     if family == "registry_name":
-        return (gxe.ExpectColumnPairValuesToBeEqual,
-                {"column_A": q.compared_name(f), "column_B": q.registry_name_column(f), **pair}, ())
+        return (
+            gxe.ExpectColumnPairValuesToBeEqual,
+            {"column_A": q.compared_name(f), "column_B": q.registry_name_column(f), **pair},
+            (),
+        )
     if family == "in_city_layout":
         return gxe.ExpectColumnValuesToBeNull, {"column": q.outside_layout(f)}, ()
     if family == "yoy":
@@ -119,8 +142,11 @@ def build_suite(rules: tuple[RuleSpec, ...], kind: str) -> gx.ExpectationSuite:
 
 def _gx_context():
     """An in-memory context: nothing written to disk, no progress bars, no analytics."""
-    config = DataContextConfig(analytics_enabled=False, progress_bars=ProgressBarsConfig(globally=False),
-                               store_backend_defaults=InMemoryStoreBackendDefaults())
+    config = DataContextConfig(
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+    )
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
@@ -135,7 +161,7 @@ class QualityValidator:
     context: object
 
     @classmethod
-    def build(cls, catalogue: Catalogue, rules: tuple[RuleSpec, ...] | None = None) -> "QualityValidator":
+    def build(cls, catalogue: Catalogue, rules: tuple[RuleSpec, ...] | None = None) -> QualityValidator:
         rules = rules if rules is not None else build_rules(catalogue)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -156,18 +182,28 @@ class QualityValidator:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             batch = self.batch_definition.get_batch(batch_parameters={"dataframe": batch_frame})
-            failed = [r.expectation_config.meta["rule_id"]
-                      for r in batch.validate(suite, result_format="BOOLEAN_ONLY").results if not r.success]
-            return [batch.validate(expectations[rule_id], result_format={
-                        "result_format": "COMPLETE", "unexpected_index_column_names": ["version_id"],
-                        "return_unexpected_index_query": False})
-                    for rule_id in failed]
+            failed = [
+                r.expectation_config.meta["rule_id"]
+                for r in batch.validate(suite, result_format="BOOLEAN_ONLY").results
+                if not r.success
+            ]
+            return [
+                batch.validate(
+                    expectations[rule_id],
+                    result_format={
+                        "result_format": "COMPLETE",
+                        "unexpected_index_column_names": ["version_id"],
+                        "return_unexpected_index_query": False,
+                    },
+                )
+                for rule_id in failed
+            ]
 
     def __post_init__(self) -> None:
         self.by_id = {spec.rule_id: spec for spec in self.rules}
 
     def validate(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Findings (``chanjiao.quality.FINDING_COLUMNS``) for every row of a frame with derived columns.
+        """Findings (``chanjiao.quality.checks.FINDING_COLUMNS``) for every row of a frame with derived columns.
 
         The year is validated as two batches — its plans and its summaries — each against its kind's suite.
 
@@ -185,24 +221,35 @@ class QualityValidator:
             if outcome.success:
                 continue
             if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-                raise RuntimeError(f"expectation {outcome.expectation_config.meta.get('rule_id')} could not run: "
-                                   f"{outcome.exception_info.get('exception_message')}")
+                raise RuntimeError(
+                    f"expectation {outcome.expectation_config.meta.get('rule_id')} could not run: "
+                    f"{outcome.exception_info.get('exception_message')}"
+                )
             spec = self.by_id[outcome.expectation_config.meta["rule_id"]]
             for hit in outcome.result.get("unexpected_index_list") or []:
                 version_id = int(hit["version_id"])
                 row = rows_by_version.loc[version_id]
                 personal = {code: row.get(code) for code in ("contact_name", "contact_phone")}
                 seen, message = describe(spec, row, self.catalogue)
-                findings.append({
-                    "version_id": version_id, "field": spec.field, "rule": spec.family, "rule_id": spec.rule_id,
-                    "severity": spec.severity, "veto": spec.veto,
-                    "message": mask_text(message, personal), "fix": spec.fix,
-                    "value": mask_text(str(mask_value(spec.field, seen)), personal),
-                    "involves": ";".join(spec.involves)})
+                findings.append(
+                    {
+                        "version_id": version_id,
+                        "field": spec.field,
+                        "rule": spec.family,
+                        "rule_id": spec.rule_id,
+                        "severity": spec.severity,
+                        "veto": spec.veto,
+                        "message": mask_text(message, personal),
+                        "fix": spec.fix,
+                        "value": mask_text(str(mask_value(spec.field, seen)), personal),
+                        "involves": ";".join(spec.involves),
+                    }
+                )
         order = {spec.rule_id: i for i, spec in enumerate(self.rules)}
         frame_out = pd.DataFrame(findings, columns=list(q.FINDING_COLUMNS))
-        return frame_out.sort_values(["version_id", "rule_id"], key=lambda s: s.map(order) if s.name == "rule_id"
-                                     else s, kind="stable").reset_index(drop=True)
+        return frame_out.sort_values(
+            ["version_id", "rule_id"], key=lambda s: s.map(order) if s.name == "rule_id" else s, kind="stable"
+        ).reset_index(drop=True)
 
 
 _VALIDATORS: dict[int, QualityValidator] = {}

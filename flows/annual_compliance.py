@@ -14,20 +14,19 @@ from typing import Literal
 
 from prefect import flow
 
-from chanjiao import progress
-from chanjiao.reference import ProvinceCode
-from chanjiao.settings import Settings
-from chanjiao.timeliness import check_reporting_year, reporting_years, today_in_china
+from chanjiao.operations import progress
+from chanjiao.operations.settings import Settings
+from chanjiao.quality.timeliness import check_reporting_year, reporting_years, today_in_china
+from chanjiao.reference.registry import ProvinceCode
 from flows.render import render_on_dask
-from tasks.export import export_rejections, export_submissions, publish_rankings, publish_run_summary
-from tasks.housekeeping import INBOX_LOCK, clean_partial_outputs, province_lock, run_locks
-from tasks.ingest import ingest_inbox
+from tasks.exports import export_rejections, export_submissions, publish_rankings, publish_run_summary
+from tasks.intake import ingest_inbox
+from tasks.operations import INBOX_LOCK, clean_partial_outputs, province_lock, run_locks
 from tasks.quality import export_findings, publish_quality_summary, validate_year, write_receipts, years_to_validate
 from tasks.reference import load_reference_data
-from tasks.reports import build_reports, check_rendered, publish_reports, render_pdfs
+from tasks.reporting import build_reports, check_rendered, publish_reports, render_pdfs
 from tasks.scoring import export_scores, publish_ranking, score_province
 from tasks.timeliness import province_timeliness
-
 
 # A run that hangs (a stuck NFS mount, a lock that is never released, a renderer in a loop) ends TimedOut, which
 # notifies. Sized from the national benchmark (31 provinces × 50 consortia, 2 cores): the worst full year took
@@ -48,13 +47,25 @@ def _run_name() -> str:
     return f"annual-compliance-{year}-" + ("-".join(provinces) if provinces else "all")
 
 
-@flow(name="annual-compliance", flow_run_name=_run_name, validate_parameters=True,
-      timeout_seconds=ANNUAL_COMPLIANCE_TIMEOUT_S)
-def annual_compliance(year: int | None = None, provinces: list[ProvinceCode] | None = None,
-                      as_of: date | None = None, force: bool = False, pdf: bool = True,
-                      task_runner: Literal["process", "dask"] = "process", dask_address: str | None = None,
-                      inbox_dir: str | None = None, registry_file: str | None = None,
-                      extensions_file: str | None = None, warehouse_dir: str | None = None) -> dict:
+@flow(
+    name="annual-compliance",
+    flow_run_name=_run_name,
+    validate_parameters=True,
+    timeout_seconds=ANNUAL_COMPLIANCE_TIMEOUT_S,
+)
+def annual_compliance(
+    year: int | None = None,
+    provinces: list[ProvinceCode] | None = None,
+    as_of: date | None = None,
+    force: bool = False,
+    pdf: bool = True,
+    task_runner: Literal["process", "dask"] = "process",
+    dask_address: str | None = None,
+    inbox_dir: str | None = None,
+    registry_file: str | None = None,
+    extensions_file: str | None = None,
+    warehouse_dir: str | None = None,
+) -> dict:
     """Ingest every new file under INBOX/<year>/, then process the year for the provinces: timeliness, data
     quality, scores, exports and the PDF reports whose inputs changed.
 
@@ -81,13 +92,22 @@ def annual_compliance(year: int | None = None, provinces: list[ProvinceCode] | N
             CHANJIAO_WAREHOUSE_DIR.
     """
     started = time.perf_counter()
-    settings = Settings().with_overrides(inbox_dir=inbox_dir, registry_file=registry_file,
-                                         extensions_file=extensions_file, warehouse_dir=warehouse_dir).resolved()
+    settings = (
+        Settings()
+        .with_overrides(
+            inbox_dir=inbox_dir,
+            registry_file=registry_file,
+            extensions_file=extensions_file,
+            warehouse_dir=warehouse_dir,
+        )
+        .resolved()
+    )
     as_of = as_of or today_in_china()
     years = [year] if year is not None else reporting_years(as_of)
-    reference = load_reference_data(settings.registry_file, settings.extensions_path, settings.url,
-                                    settings.frameworks_dir)
-    if year is not None:        # a year nothing can be due in yet, or nobody is expected to report for: refuse
+    reference = load_reference_data(
+        settings.registry_file, settings.extensions_path, settings.url, settings.frameworks_dir
+    )
+    if year is not None:  # a year nothing can be due in yet, or nobody is expected to report for: refuse
         check_reporting_year(reference.registry, year, as_of, provinces)
     codes = {y: reference.select_provinces(y, provinces) for y in years}
     wait = settings.lock_wait_seconds
@@ -101,12 +121,26 @@ def annual_compliance(year: int | None = None, provinces: list[ProvinceCode] | N
 
     locked = sorted({code for year_codes in codes.values() for code in year_codes})
     with run_locks(settings.url, [province_lock(code) for code in locked], wait):
-        clean_partial_outputs(settings.reports_dir, settings.receipts_dir, years, locked,
-                              reference.consortia_in(locked))
-        results = [_process_year(y, codes[y], as_of, reference, ingest, settings, force=force, pdf=pdf,
-                                 task_runner=task_runner, dask_address=dask_address, outputs=list(rejections),
-                                 timings=dict(timings))
-                   for y in years]
+        clean_partial_outputs(
+            settings.reports_dir, settings.receipts_dir, years, locked, reference.consortia_in(locked)
+        )
+        results = [
+            _process_year(
+                y,
+                codes[y],
+                as_of,
+                reference,
+                ingest,
+                settings,
+                force=force,
+                pdf=pdf,
+                task_runner=task_runner,
+                dask_address=dask_address,
+                outputs=list(rejections),
+                timings=dict(timings),
+            )
+            for y in years
+        ]
     total = time.perf_counter() - started
     for result in results:
         result["timings"]["total"] = round(total, 2)
@@ -115,25 +149,43 @@ def annual_compliance(year: int | None = None, provinces: list[ProvinceCode] | N
     return {"years": results, "as_of": as_of.isoformat(), "timings": {"total": round(total, 2)}}
 
 
-def _process_year(year: int, province_codes: list[str], as_of: date, reference, ingest, settings: Settings, *,
-                  force: bool, pdf: bool, task_runner: str, dask_address: str | None, outputs: list,
-                  timings: dict) -> dict:
+def _process_year(
+    year: int,
+    province_codes: list[str],
+    as_of: date,
+    reference,
+    ingest,
+    settings: Settings,
+    *,
+    force: bool,
+    pdf: bool,
+    task_runner: str,
+    dask_address: str | None,
+    outputs: list,
+    timings: dict,
+) -> dict:
     """One year's stages for its provinces (wiring only: every step is a task)."""
     url, reports_dir = settings.url, settings.reports_dir
     mark = time.perf_counter()
-    upto = ingest.snapshot    # what this run's ingest saw: files another run ingests meanwhile wait for the next run
+    upto = ingest.snapshot  # what this run's ingest saw: files another run ingests meanwhile wait for the next run
     timeliness = {code: province_timeliness(reference, url, year, code, as_of, upto) for code in province_codes}
     outputs += [export_submissions(frame, reports_dir, year, code) for code, frame in timeliness.items()]
 
     # Data quality for the year, for any year that received files in this run (their receipts), and for any
     # year never validated (scoring uses only usable values, of this year and earlier ones).
     consortia = reference.consortia_in(province_codes)
-    quality = {y: validate_year(reference, url, y, consortia, force=force, upto=upto)
-               for y in years_to_validate(url, year, consortia, ingest.new_years, upto)}
+    quality = {
+        y: validate_year(reference, url, y, consortia, force=force, upto=upto)
+        for y in years_to_validate(url, year, consortia, ingest.new_years, upto)
+    }
     outputs += [export_findings(quality[year], reference, reports_dir, year, code, as_of) for code in province_codes]
     # Receipts: of the year, of the years that received files, and of any year whose findings were redone.
-    planned = [report for y, validated in quality.items() if y == year or y in ingest.new_years or validated.redone
-               for report in write_receipts(validated, reference, settings.receipts_dir, y, url, pdf=pdf, force=force)]
+    planned = [
+        report
+        for y, validated in quality.items()
+        if y == year or y in ingest.new_years or validated.redone
+        for report in write_receipts(validated, reference, settings.receipts_dir, y, url, pdf=pdf, force=force)
+    ]
     counts = publish_quality_summary(quality[year], year, as_of)
     timings["validate"] = time.perf_counter() - mark
 
@@ -152,9 +204,22 @@ def _process_year(year: int, province_codes: list[str], as_of: date, reference, 
     if pdf:
         mark = time.perf_counter()
         progress.start("build", len(province_codes))
-        planned += [report for code in province_codes
-                    for report in build_reports(scores[code], quality[year], timeliness[code], reference, url,
-                                                reports_dir, year, code, as_of, force=force)]
+        planned += [
+            report
+            for code in province_codes
+            for report in build_reports(
+                scores[code],
+                quality[year],
+                timeliness[code],
+                reference,
+                url,
+                reports_dir,
+                year,
+                code,
+                as_of,
+                force=force,
+            )
+        ]
         timings["build"] = time.perf_counter() - mark
         mark = time.perf_counter()
         jobs = [report.job for report in planned if report.job is not None]
@@ -165,8 +230,19 @@ def _process_year(year: int, province_codes: list[str], as_of: date, reference, 
             rendered = render_pdfs(jobs, year, settings.report_workers)
         publish_reports(planned, rendered, url, settings.warehouse_dir, year)
         timings["render"] = time.perf_counter() - mark
-    summary = publish_run_summary(year, as_of, ingest, timeliness, outputs, url, counts, settings.receipts_dir,
-                                  scores, rendered, planned=planned if pdf else None,
-                                  timings={k: round(v, 2) for k, v in timings.items()})
+    summary = publish_run_summary(
+        year,
+        as_of,
+        ingest,
+        timeliness,
+        outputs,
+        url,
+        counts,
+        settings.receipts_dir,
+        scores,
+        rendered,
+        planned=planned if pdf else None,
+        timings={k: round(v, 2) for k, v in timings.items()},
+    )
     check_rendered(rendered, year)
     return summary

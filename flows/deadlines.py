@@ -14,11 +14,11 @@ from datetime import date, timedelta
 from prefect import flow
 from prefect.logging import get_run_logger
 
-from chanjiao.settings import Settings
-from chanjiao.timeliness import REMINDER_DAYS, deadline_years, today_in_china
+from chanjiao.operations.settings import Settings
+from chanjiao.quality.timeliness import REMINDER_DAYS, deadline_years, today_in_china
 from flows.annual_compliance import ANNUAL_COMPLIANCE_TIMEOUT_S, annual_compliance
-from tasks.housekeeping import INBOX_LOCK, run_locks
-from tasks.ingest import ingest_inbox
+from tasks.intake import ingest_inbox
+from tasks.operations import INBOX_LOCK, run_locks
 from tasks.reference import load_reference_data
 from tasks.timeliness import deadline_calendar, deadlines_passed, publish_reminders
 
@@ -33,22 +33,41 @@ def _dated(name: str):
 
         as_of = flow_run.parameters.get("as_of") or today_in_china()
         return f"{name}-{as_of}"
+
     return run_name
 
 
 def _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir):
     """The settings with a run's overrides, and the reference data (registry, calendars) they point at."""
-    settings = Settings().with_overrides(inbox_dir=inbox_dir, registry_file=registry_file,
-                                         extensions_file=extensions_file, warehouse_dir=warehouse_dir).resolved()
-    return settings, load_reference_data(settings.registry_file, settings.extensions_path, settings.url,
-                                         settings.frameworks_dir)
+    settings = (
+        Settings()
+        .with_overrides(
+            inbox_dir=inbox_dir,
+            registry_file=registry_file,
+            extensions_file=extensions_file,
+            warehouse_dir=warehouse_dir,
+        )
+        .resolved()
+    )
+    return settings, load_reference_data(
+        settings.registry_file, settings.extensions_path, settings.url, settings.frameworks_dir
+    )
 
 
-@flow(name="after-deadline", flow_run_name=_dated("after-deadline"), validate_parameters=True,
-      timeout_seconds=ANNUAL_COMPLIANCE_TIMEOUT_S)
-def after_deadline(as_of: date | None = None, pdf: bool = True, inbox_dir: str | None = None,
-                   registry_file: str | None = None, extensions_file: str | None = None,
-                   warehouse_dir: str | None = None) -> dict:
+@flow(
+    name="after-deadline",
+    flow_run_name=_dated("after-deadline"),
+    validate_parameters=True,
+    timeout_seconds=ANNUAL_COMPLIANCE_TIMEOUT_S,
+)
+def after_deadline(
+    as_of: date | None = None,
+    pdf: bool = True,
+    inbox_dir: str | None = None,
+    registry_file: str | None = None,
+    extensions_file: str | None = None,
+    warehouse_dir: str | None = None,
+) -> dict:
     """If a due date was yesterday: annual-compliance for its year and provinces, as of today.
 
     Args:
@@ -63,28 +82,50 @@ def after_deadline(as_of: date | None = None, pdf: bool = True, inbox_dir: str |
     """
     settings, reference = _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir)
     as_of = as_of or today_in_china()
-    passed = deadlines_passed(deadline_calendar(reference, settings.url, deadline_years(as_of - timedelta(days=1)),
-                                                as_of), as_of)
+    passed = deadlines_passed(
+        deadline_calendar(reference, settings.url, deadline_years(as_of - timedelta(days=1)), as_of), as_of
+    )
     if not passed:
         get_run_logger().info("no document was due on %s: nothing to do", as_of - timedelta(days=1))
         return {"as_of": as_of.isoformat(), "deadlines": [], "runs": []}
     runs = []
     for year in sorted({row["year"] for row in passed}):
         provinces = sorted({row["province"] for row in passed if row["year"] == year})
-        get_run_logger().info("documents of %d were due on %s in provinces %s: marking missing ones and writing "
-                              "the timeliness reports", year, as_of - timedelta(days=1), ", ".join(provinces))
-        runs.append(annual_compliance(year=year, provinces=provinces, as_of=as_of, pdf=pdf,
-                                      inbox_dir=str(settings.inbox_dir), registry_file=str(settings.registry_file),
-                                      extensions_file=str(settings.extensions_path) if settings.extensions_path else None,
-                                      warehouse_dir=str(settings.warehouse_dir)))
+        get_run_logger().info(
+            "documents of %d were due on %s in provinces %s: marking missing ones and writing the timeliness reports",
+            year,
+            as_of - timedelta(days=1),
+            ", ".join(provinces),
+        )
+        runs.append(
+            annual_compliance(
+                year=year,
+                provinces=provinces,
+                as_of=as_of,
+                pdf=pdf,
+                inbox_dir=str(settings.inbox_dir),
+                registry_file=str(settings.registry_file),
+                extensions_file=str(settings.extensions_path) if settings.extensions_path else None,
+                warehouse_dir=str(settings.warehouse_dir),
+            )
+        )
     return {"as_of": as_of.isoformat(), "deadlines": passed, "runs": runs}
 
 
-@flow(name="deadline-reminder", flow_run_name=_dated("deadline-reminder"), validate_parameters=True,
-      timeout_seconds=DEADLINE_REMINDER_TIMEOUT_S)
-def deadline_reminder(as_of: date | None = None, days_before: list[int] = list(REMINDER_DAYS),
-                      inbox_dir: str | None = None, registry_file: str | None = None,
-                      extensions_file: str | None = None, warehouse_dir: str | None = None) -> dict:
+@flow(
+    name="deadline-reminder",
+    flow_run_name=_dated("deadline-reminder"),
+    validate_parameters=True,
+    timeout_seconds=DEADLINE_REMINDER_TIMEOUT_S,
+)
+def deadline_reminder(
+    as_of: date | None = None,
+    days_before: list[int] = list(REMINDER_DAYS),
+    inbox_dir: str | None = None,
+    registry_file: str | None = None,
+    extensions_file: str | None = None,
+    warehouse_dir: str | None = None,
+) -> dict:
     """Ingest the inbox (who has filed by now), then list what is due in ``days_before`` days and not filed.
 
     Args:

@@ -14,18 +14,29 @@ from typing import Any
 from prefect.tasks import exponential_backoff
 from sqlalchemy.exc import DBAPIError
 
-from chanjiao.errors import ChanjiaoError, WarehouseUnavailable
+from chanjiao.common.errors import ChanjiaoError, WarehouseUnavailable
 from warehouse.api import is_connection_error
 
 IO_RETRIES = 4
 IO_BACKOFF_SECONDS = 15
-IO_JITTER_FACTOR = 0.5      # Prefect draws each wait around its nominal length, at most 1.5 × it (about 0.6–1.5 ×)
+IO_JITTER_FACTOR = 0.5  # Prefect draws each wait around its nominal length, at most 1.5 × it (about 0.6–1.5 ×)
 
 
 # errno values of an outage of a disk or network file system that may pass (not a missing file, a refused
 # permission or a full disk, which waiting does not cure).
-_TRANSIENT_ERRNOS = {errno.EIO, errno.ESTALE, errno.ETIMEDOUT, errno.EAGAIN, errno.EINTR, errno.ECONNRESET,
-                     errno.ECONNREFUSED, errno.ECONNABORTED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EBUSY}
+_TRANSIENT_ERRNOS = {
+    errno.EIO,
+    errno.ESTALE,
+    errno.ETIMEDOUT,
+    errno.EAGAIN,
+    errno.EINTR,
+    errno.ECONNRESET,
+    errno.ECONNREFUSED,
+    errno.ECONNABORTED,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.EBUSY,
+}
 
 
 def is_transient(exc: BaseException | None) -> bool:
@@ -55,5 +66,9 @@ def _retry_when_transient(task, task_run, state) -> bool:
 
 def io_retries(retries: int = IO_RETRIES) -> dict[str, Any]:
     """Keyword arguments of ``@task`` for a task that writes files or the warehouse."""
-    return {"retries": retries, "retry_delay_seconds": exponential_backoff(backoff_factor=IO_BACKOFF_SECONDS),
-            "retry_jitter_factor": IO_JITTER_FACTOR, "retry_condition_fn": _retry_when_transient}
+    return {
+        "retries": retries,
+        "retry_delay_seconds": exponential_backoff(backoff_factor=IO_BACKOFF_SECONDS),
+        "retry_jitter_factor": IO_JITTER_FACTOR,
+        "retry_condition_fn": _retry_when_transient,
+    }

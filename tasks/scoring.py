@@ -12,18 +12,18 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.logging import get_run_logger
 
-from chanjiao.catalogue import load_catalogue
-from chanjiao.exports import table_csv
-from chanjiao.fileio import write_if_changed
-from chanjiao.frameworks import Framework
-from chanjiao.quality import findings_frame
-from chanjiao.reference import ReferenceData
-from chanjiao.score_outputs import points_table, ranking_markdown, scores_table, storage_records
-from chanjiao.scoring import input_cells, score_year, scoring_inputs_digest
-from chanjiao.timeliness import expected_filers, latest_versions, versions_frame
+from chanjiao.common.exports import table_csv
+from chanjiao.common.fileio import write_if_changed
+from chanjiao.quality.checks import findings_frame
+from chanjiao.quality.timeliness import expected_filers, latest_versions, versions_frame
+from chanjiao.reference.catalogue import load_catalogue
+from chanjiao.reference.frameworks import Framework
+from chanjiao.reference.registry import ReferenceData
+from chanjiao.scoring.outputs import points_table, ranking_markdown, scores_table, storage_records
+from chanjiao.scoring.scores import input_cells, score_year, scoring_inputs_digest
+from tasks.retry import io_retries
 from tasks.templates import code_version
 from warehouse import Warehouse
-from tasks.retry import io_retries
 
 
 @dataclass
@@ -37,11 +37,11 @@ class ProvinceScores:
     indicators: list[dict]
     points: list[dict]
     # What was scored, kept for the reports: the latest versions of every year up to ``year``, their stored
-    # values and their cells (chanjiao.scoring.input_cells).
+    # values and their cells (chanjiao.scoring.scores.input_cells).
     versions: pd.DataFrame | None = None
     values: dict[int, dict] | None = None
     cells: pd.DataFrame | None = None
-    inputs: str = ""            # digest of what scoring read (chanjiao.scoring.scoring_inputs_digest)
+    inputs: str = ""  # digest of what scoring read (chanjiao.scoring.scores.scoring_inputs_digest)
 
 
 def scoring_frames(warehouse: Warehouse, catalogue, latest: pd.DataFrame) -> tuple[dict[int, dict], pd.DataFrame]:
@@ -51,8 +51,9 @@ def scoring_frames(warehouse: Warehouse, catalogue, latest: pd.DataFrame) -> tup
     return values, input_cells(catalogue, latest, values, findings)
 
 
-def latest_scored_versions(warehouse: Warehouse, registry: pd.DataFrame, year: int, as_of: date,
-                           upto: int | None = None) -> pd.DataFrame:
+def latest_scored_versions(
+    warehouse: Warehouse, registry: pd.DataFrame, year: int, as_of: date, upto: int | None = None
+) -> pd.DataFrame:
     """The latest version of every consortium × year ≤ ``year`` × kind filed by ``as_of`` (and ingested by
     the run's snapshot ``upto``)."""
     versions = versions_frame(warehouse.versions(consortium_ids=registry.index, upto=upto))
@@ -60,10 +61,17 @@ def latest_scored_versions(warehouse: Warehouse, registry: pd.DataFrame, year: i
     return latest_versions(versions)
 
 
-@task(name="score", task_run_name="score-{year}-{province_code}", cache_policy=NO_CACHE,
-      **io_retries())
-def score_province(reference: ReferenceData, database_url: str, year: int, province_code: str, as_of: date,
-                   timeliness: pd.DataFrame, force: bool = False, upto: int | None = None) -> ProvinceScores:
+@task(name="score", task_run_name="score-{year}-{province_code}", cache_policy=NO_CACHE, **io_retries())
+def score_province(
+    reference: ReferenceData,
+    database_url: str,
+    year: int,
+    province_code: str,
+    as_of: date,
+    timeliness: pd.DataFrame,
+    force: bool = False,
+    upto: int | None = None,
+) -> ProvinceScores:
     """Score every consortium expected to file in the province for ``year`` and store the result.
 
     Reads the latest accepted plan and summary of every year up to ``year`` as of ``as_of`` (earlier
@@ -80,58 +88,108 @@ def score_province(reference: ReferenceData, database_url: str, year: int, provi
     warehouse = Warehouse.open(database_url)
     try:
         latest = latest_scored_versions(warehouse, registry, year, as_of, upto)
-        inputs = scoring_inputs_digest(framework, previous_framework, registry, reference.milestones, latest,
-                                       warehouse.overrides(consortium_ids=registry.index), summaries,
-                                       code=code_version())
+        inputs = scoring_inputs_digest(
+            framework,
+            previous_framework,
+            registry,
+            reference.milestones,
+            latest,
+            warehouse.overrides(consortium_ids=registry.index),
+            summaries,
+            code=code_version(),
+        )
         if not force and warehouse.stage_digests("score", year).get(province_code) == inputs:
             stored = warehouse.scores(year, province_code)
             if len(stored) == len(registry):
                 logger.info("%s %d: nothing scoring reads has changed; the stored scores stand", province_code, year)
-                return ProvinceScores(year=year, province_code=province_code, framework=framework, consortia=stored,
-                                      indicators=warehouse.indicator_scores(year, province_code),
-                                      points=warehouse.point_scores(year, province_code), versions=latest,
-                                      inputs=inputs)
+                return ProvinceScores(
+                    year=year,
+                    province_code=province_code,
+                    framework=framework,
+                    consortia=stored,
+                    indicators=warehouse.indicator_scores(year, province_code),
+                    points=warehouse.point_scores(year, province_code),
+                    versions=latest,
+                    inputs=inputs,
+                )
         unvalidated = latest[latest["validated_at"].isna()] if len(latest) else latest
         if len(unvalidated):
-            logger.warning("%d versions were never validated; their values count as usable: %s", len(unvalidated),
-                           ", ".join(sorted(unvalidated["source_file"])[:5]))
+            logger.warning(
+                "%d versions were never validated; their values count as usable: %s",
+                len(unvalidated),
+                ", ".join(sorted(unvalidated["source_file"])[:5]),
+            )
         values, cells = scoring_frames(warehouse, catalogue, latest)
-        scores = score_year(framework, catalogue, registry, reference.milestones, cells, summaries, year,
-                            province_code, previous_framework=previous_framework)
+        scores = score_year(
+            framework,
+            catalogue,
+            registry,
+            reference.milestones,
+            cells,
+            summaries,
+            year,
+            province_code,
+            previous_framework=previous_framework,
+        )
         consortia, indicators, points = storage_records(scores, as_of)
-        warehouse.save_scores(year=year, province_code=province_code, consortia=consortia, indicators=indicators,
-                              points=points)
+        warehouse.save_scores(
+            year=year, province_code=province_code, consortia=consortia, indicators=indicators, points=points
+        )
         warehouse.save_stage_digests("score", year, {province_code: inputs})
     finally:
         warehouse.close()
     grades = pd.Series([c["grade"] for c in consortia]).value_counts()
-    logger.info("%s %d (%s): %d consortia scored; %s; shortlist: %s; adjustment: %s", province_code, year,
-                framework.label, len(consortia), ", ".join(f"{g} {n}" for g, n in grades.items()),
-                ", ".join(c["consortium_id"] for c in consortia if c["shortlisted"]) or "none",
-                ", ".join(c["consortium_id"] for c in consortia if c["adjustment"]) or "none")
-    return ProvinceScores(year=year, province_code=province_code, framework=framework, consortia=consortia,
-                          indicators=indicators, points=points, versions=latest, values=values, cells=cells,
-                          inputs=inputs)
+    logger.info(
+        "%s %d (%s): %d consortia scored; %s; shortlist: %s; adjustment: %s",
+        province_code,
+        year,
+        framework.label,
+        len(consortia),
+        ", ".join(f"{g} {n}" for g, n in grades.items()),
+        ", ".join(c["consortium_id"] for c in consortia if c["shortlisted"]) or "none",
+        ", ".join(c["consortium_id"] for c in consortia if c["adjustment"]) or "none",
+    )
+    return ProvinceScores(
+        year=year,
+        province_code=province_code,
+        framework=framework,
+        consortia=consortia,
+        indicators=indicators,
+        points=points,
+        versions=latest,
+        values=values,
+        cells=cells,
+        inputs=inputs,
+    )
 
 
-@task(name="export-scores", task_run_name="export-scores-{year}-{province_code}", cache_policy=NO_CACHE,
-      **io_retries())
+@task(name="export-scores", task_run_name="export-scores-{year}-{province_code}", cache_policy=NO_CACHE, **io_retries())
 def export_scores(scores: ProvinceScores, reports_dir: Path, year: int, province_code: str) -> list[Path]:
     """``reports/<year>/<province>/scores.csv`` and ``points.csv``, written atomically."""
     folder = Path(reports_dir) / str(year) / province_code
-    paths = [write_if_changed(folder / "scores.csv",
-                          table_csv(scores_table(scores.framework, scores.consortia, scores.indicators))),
-             write_if_changed(folder / "points.csv", table_csv(points_table(scores.framework, scores.points)))]
+    paths = [
+        write_if_changed(
+            folder / "scores.csv", table_csv(scores_table(scores.framework, scores.consortia, scores.indicators))
+        ),
+        write_if_changed(folder / "points.csv", table_csv(points_table(scores.framework, scores.points))),
+    ]
     get_run_logger().info("wrote %s (%d consortia, %d points)", folder, len(scores.consortia), len(scores.points))
     return paths
 
 
 @task(name="publish-ranking", task_run_name="publish-ranking-{year}-{province_code}", cache_policy=NO_CACHE)
-def publish_ranking(scores: ProvinceScores, reference: ReferenceData, year: int, province_code: str,
-                    as_of: date) -> str:
+def publish_ranking(
+    scores: ProvinceScores, reference: ReferenceData, year: int, province_code: str, as_of: date
+) -> str:
     """A markdown artifact with the province's ranking, shortlist and adjustment marks."""
-    markdown = ranking_markdown(scores.framework, scores.consortia, year=year,
-                                province=reference.provinces.loc[province_code, "province"], as_of=as_of)
-    create_markdown_artifact(markdown, key=f"ranking-{year}-{province_code}",
-                             description=f"Ranking {year}, province {province_code}")
+    markdown = ranking_markdown(
+        scores.framework,
+        scores.consortia,
+        year=year,
+        province=reference.provinces.loc[province_code, "province"],
+        as_of=as_of,
+    )
+    create_markdown_artifact(
+        markdown, key=f"ranking-{year}-{province_code}", description=f"Ranking {year}, province {province_code}"
+    )
     return markdown

@@ -7,8 +7,8 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from chanjiao.publication import template_digest
-from chanjiao.render import TEMPLATES_DIR
+from chanjiao.reporting.pdf import TEMPLATES_DIR
+from chanjiao.reporting.versions import template_digest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,8 +19,11 @@ def code_version() -> str:
     alone would not move when a fix changes a finding, a score or a report, and stored results must."""
     hasher = hashlib.sha256()
     for folder in (ROOT / "chanjiao", ROOT / "expectations"):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".py", ".csv", ".yaml")
-                           and "__pycache__" not in p.parts):
+        for path in sorted(
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and p.suffix in (".py", ".csv", ".yaml") and "__pycache__" not in p.parts
+        ):
             hasher.update(path.relative_to(ROOT).as_posix().encode("utf-8") + b"\0")
             hasher.update(hashlib.sha256(path.read_bytes()).digest())
     return hasher.hexdigest()

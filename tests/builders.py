@@ -28,15 +28,17 @@ SX-2024-02,2025,summary,2025-12-31,因设备检修延期报送
 """
 
 
-def minimal_fields(consortium_id: str = "SX-2024-01", year: int = 2025, kind: str = "plan",
-                   submitted_on: str = "2025-01-10", **extra) -> dict:
+def minimal_fields(
+    consortium_id: str = "SX-2024-01", year: int = 2025, kind: str = "plan", submitted_on: str = "2025-01-10", **extra
+) -> dict:
     fields = {"consortium_id": consortium_id, "year": year, "kind": kind, "submitted_on": submitted_on}
     fields.update(extra)
     return fields
 
 
-def csv_bytes(fields: dict, notes: dict | None = None, encoding: str = "utf-8",
-              rows: list[list] | None = None) -> bytes:
+def csv_bytes(
+    fields: dict, notes: dict | None = None, encoding: str = "utf-8", rows: list[list] | None = None
+) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADER)
@@ -51,8 +53,13 @@ def json_bytes(fields: dict, notes: dict | None = None) -> bytes:
     return json.dumps({"fields": fields, "notes": notes or {}}, ensure_ascii=False).encode("utf-8")
 
 
-def xlsx_bytes(fields: dict, notes: dict | None = None, formats: dict | None = None,
-               sheet_name: str = "填报数据", header: list[str] | None = None) -> bytes:
+def xlsx_bytes(
+    fields: dict,
+    notes: dict | None = None,
+    formats: dict | None = None,
+    sheet_name: str = "填报数据",
+    header: list[str] | None = None,
+) -> bytes:
     """A workbook in the contract's layout; ``formats`` sets a number format per field (e.g. '0%')."""
     book = Workbook()
     sheet = book.active
@@ -87,18 +94,22 @@ def _rewrite_member(content: bytes, member: str, transform) -> bytes:
 
 def billion_laughs_xlsx() -> bytes:
     """A real workbook whose sheet XML declares nested entities (the 'billion laughs' attack)."""
-    entities = ['<!ENTITY lol "lol">'] + [f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
-                                          for i in range(1, 10)]
+    entities = ['<!ENTITY lol "lol">'] + [
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)
+    ]
     doctype = f"<!DOCTYPE worksheet [{''.join(entities)}]>".encode()
 
     def poison(data: bytes) -> bytes:
-        return _with_doctype(data, doctype).replace(b"<sheetData>", b"<sheetData><row r=\"99\"><c r=\"A99\" t=\"inlineStr\"><is><t>&lol9;</t></is></c></row>", 1)
+        return _with_doctype(data, doctype).replace(
+            b"<sheetData>", b'<sheetData><row r="99"><c r="A99" t="inlineStr"><is><t>&lol9;</t></is></c></row>', 1
+        )
 
     return _rewrite_member(xlsx_bytes(minimal_fields()), "xl/worksheets/sheet1.xml", poison)
 
 
 def external_entity_xlsx(target: str = "file:///etc/passwd") -> bytes:
     """A workbook whose consortium_id cell pulls in an external entity (XXE)."""
+
     def poison(data: bytes) -> bytes:
         doctype = f'<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "{target}">]>'.encode()
         poisoned = _with_doctype(data, doctype).replace(b"<t>SX-2024-01</t>", b"<t>&xxe;</t>")
@@ -145,8 +156,9 @@ def many_members_xlsx(count: int = 5000) -> bytes:
     return out.getvalue()
 
 
-def excel_style_xlsx(cells: list[tuple[str, object, str]], dimension: str = "A1",
-                     sheet_encoding: str = "utf-8") -> bytes:
+def excel_style_xlsx(
+    cells: list[tuple[str, object, str]], dimension: str = "A1", sheet_encoding: str = "utf-8"
+) -> bytes:
     """A workbook written part by part the way Excel and other tools write them, not the way openpyxl does.
 
     ``cells`` are (code, value, style) rows in 字段代码/填报值 columns, where value is a str (a shared
@@ -171,17 +183,23 @@ def excel_style_xlsx(cells: list[tuple[str, object, str]], dimension: str = "A1"
             return f'<c r="{ref}" t="s"{s}><v>{shared(value)}</v></c>'
         return f'<c r="{ref}"{s}><v>{value}</v></c>'
 
-    rows = [f'<row r="1">{cell("A1", "2025年度填报表", "")}</row>',
-            f'<row r="2">{cell("A2", "字段代码", "")}{cell("B2", "字段名称", "")}{cell("C2", "填报值", "")}'
-            f'{cell("D2", "说明", "")}</row>']
+    rows = [
+        f'<row r="1">{cell("A1", "2025年度填报表", "")}</row>',
+        f'<row r="2">{cell("A2", "字段代码", "")}{cell("B2", "字段名称", "")}{cell("C2", "填报值", "")}'
+        f"{cell('D2', '说明', '')}</row>",
+    ]
     for number, (code, value, style) in enumerate(cells, start=3):
         rows.append(f'<row r="{number}">{cell(f"A{number}", code, "")}{cell(f"C{number}", value, style)}</row>')
-    sheet = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-             '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-             f'<dimension ref="{dimension}"/><sheetData>{"".join(rows)}</sheetData></worksheet>')
-    sst = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{len(strings)}" '
-           f'uniqueCount="{len(strings)}">' + "".join(f"<si><t>{t}</t></si>" for t in strings) + "</sst>")
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f'<dimension ref="{dimension}"/><sheetData>{"".join(rows)}</sheetData></worksheet>'
+    )
+    sst = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="{len(strings)}" '
+        f'uniqueCount="{len(strings)}">' + "".join(f"<si><t>{t}</t></si>" for t in strings) + "</sst>"
+    )
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     parts = {
@@ -195,30 +213,36 @@ def excel_style_xlsx(cells: list[tuple[str, object, str]], dimension: str = "A1"
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override '
             'PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
             'spreadsheetml.sharedStrings+xml"/><Override PartName="/xl/styles.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>'),
+            'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>'
+        ),
         "_rels/.rels": (
             '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
             f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
-            'Target="xl/workbook.xml"/></Relationships>'),
+            'Target="xl/workbook.xml"/></Relationships>'
+        ),
         "xl/workbook.xml": (
             f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
             '<sheet name="说明" sheetId="2" r:id="rId2"/><sheet name="填报数据" sheetId="1" r:id="rId1"/>'
-            '</sheets></workbook>'),
+            "</sheets></workbook>"
+        ),
         "xl/_rels/workbook.xml.rels": (
             '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
             f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
             f'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/worksheet" '
             f'Target="worksheets/sheet2.xml"/><Relationship Id="rId3" Type="{rel}/sharedStrings" '
             f'Target="sharedStrings.xml"/><Relationship Id="rId4" Type="{rel}/styles" Target="styles.xml"/>'
-            '</Relationships>'),
+            "</Relationships>"
+        ),
         "xl/styles.xml": (
             f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{main}"><fonts count="1"><font><sz val="11"/>'
             '<name val="Calibri"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill>'
             '</fills><borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders><cellStyleXfs count="1"><xf/>'
             '</cellStyleXfs><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="9" applyNumberFormat="1"/>'
-            '<xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>'),
+            '<xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>'
+        ),
         "xl/worksheets/sheet2.xml": (
-            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><sheetData/></worksheet>'),
+            f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><sheetData/></worksheet>'
+        ),
         "xl/sharedStrings.xml": sst,
     }
     out = io.BytesIO()
@@ -228,16 +252,20 @@ def excel_style_xlsx(cells: list[tuple[str, object, str]], dimension: str = "A1"
         if sheet_encoding == "utf-8":
             archive.writestr("xl/worksheets/sheet1.xml", sheet.encode("utf-8"))
         else:
-            archive.writestr("xl/worksheets/sheet1.xml",
-                             sheet.replace('encoding="UTF-8"', f'encoding="{sheet_encoding.upper()}"').encode(sheet_encoding))
+            archive.writestr(
+                "xl/worksheets/sheet1.xml",
+                sheet.replace('encoding="UTF-8"', f'encoding="{sheet_encoding.upper()}"').encode(sheet_encoding),
+            )
     return out.getvalue()
 
 
 def wide_row_xlsx(cells: int = 400_000) -> bytes:
     """One row of very many cells: small on disk, but openpyxl would hold the whole row in memory."""
     row = "".join(f'<c r="A1"><v>{i}</v></c>' for i in range(cells))
-    sheet = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-             f'spreadsheetml/2006/main"><sheetData><row r="1">{row}</row></sheetData></worksheet>')
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><sheetData><row r="1">{row}</row></sheetData></worksheet>'
+    )
     base = excel_style_xlsx([("consortium_id", "SX-2024-01", "")])
     return _rewrite_member(base, "xl/worksheets/sheet1.xml", lambda _: sheet.encode())
 
@@ -249,53 +277,105 @@ def wide_row_under_cap_xlsx() -> bytes:
 
 def _changed(fields: dict, changes: dict) -> dict:
     """``fields`` with ``changes`` applied; a change to None leaves the field out."""
-    return {**{k: v for k, v in fields.items() if changes.get(k, v) is not None},
-            **{k: v for k, v in changes.items() if v is not None}}
+    return {
+        **{k: v for k, v in fields.items() if changes.get(k, v) is not None},
+        **{k: v for k, v in changes.items() if v is not None},
+    }
 
 
-def clean_summary(consortium_id: str = "SX-2024-01", year: int = 2025, name: str = "大同市通用航空产教联合体",
-                  submitted_on: str | None = None, **changes) -> dict:
+def clean_summary(
+    consortium_id: str = "SX-2024-01",
+    year: int = 2025,
+    name: str = "大同市通用航空产教联合体",
+    submitted_on: str | None = None,
+    **changes,
+) -> dict:
     """A summary that breaks no data-quality rule; ``changes`` set (or, with None, empty) single fields."""
     fields = {
-        "consortium_id": consortium_id, "consortium_name": name, "year": year, "kind": "summary",
-        "submitted_on": submitted_on or f"{year}-12-01", "city_approved_on": f"{year}-11-25",
-        "contact_name": "王小明", "contact_phone": "13812345678", "secretariat_org": "某职业技术学院",
-        "secretariat_area_m2": "320", "secretariat_staff_total": "12", "secretariat_staff_fulltime": "8",
-        "secretariat_staff_parttime": "4", "members_secondary_vocational": "3", "members_higher_vocational": "2",
-        "members_undergraduate": "1", "members_government": "2", "members_enterprise": "40",
-        "members_research": "2", "funding_total_10k": "100.50", "funding_lead_10k": "40.25",
-        "funding_government_10k": "30.25", "funding_members_10k": "20", "funding_other_10k": "10",
-        "park_output_100m": "85.3", "park_industry_text": "园区以通用航空为主导产业。",
-        "ms_council": f"{year}-03-01", "co_majors": "6", "co_courses": "20", "co_textbooks": "5",
-        "co_training_bases": "4", "co_industry_colleges": "1", "ent_teachers_persons": "30",
-        "ent_teachers_hours": "900", "teacher_practice_person_months": "24", "apprentices": "100",
-        "field_engineers": "40", "talent_demand_reports": "1", "apprentice_post_ratio_pct": "12",
-        "internship_person_months": "300", "employment_rate_pct": "92", "tech_service_platforms": "2",
-        "research_outputs": "10", "patents": "4", "staff_training_person_days": "1200", "ent_employees": "5000",
-        "ent_large_medium_employees": "3000", "ent_above_scale": "12", "innovation_text": "校企共建航空维修实训基地。",
-        "case_1_title": "通航维修订单班", "case_1_text": "与通航企业共建订单班，培养维修人才。",
-        "violations_count": "0", "integrity_pledge": "是",
+        "consortium_id": consortium_id,
+        "consortium_name": name,
+        "year": year,
+        "kind": "summary",
+        "submitted_on": submitted_on or f"{year}-12-01",
+        "city_approved_on": f"{year}-11-25",
+        "contact_name": "王小明",
+        "contact_phone": "13812345678",
+        "secretariat_org": "某职业技术学院",
+        "secretariat_area_m2": "320",
+        "secretariat_staff_total": "12",
+        "secretariat_staff_fulltime": "8",
+        "secretariat_staff_parttime": "4",
+        "members_secondary_vocational": "3",
+        "members_higher_vocational": "2",
+        "members_undergraduate": "1",
+        "members_government": "2",
+        "members_enterprise": "40",
+        "members_research": "2",
+        "funding_total_10k": "100.50",
+        "funding_lead_10k": "40.25",
+        "funding_government_10k": "30.25",
+        "funding_members_10k": "20",
+        "funding_other_10k": "10",
+        "park_output_100m": "85.3",
+        "park_industry_text": "园区以通用航空为主导产业。",
+        "ms_council": f"{year}-03-01",
+        "co_majors": "6",
+        "co_courses": "20",
+        "co_textbooks": "5",
+        "co_training_bases": "4",
+        "co_industry_colleges": "1",
+        "ent_teachers_persons": "30",
+        "ent_teachers_hours": "900",
+        "teacher_practice_person_months": "24",
+        "apprentices": "100",
+        "field_engineers": "40",
+        "talent_demand_reports": "1",
+        "apprentice_post_ratio_pct": "12",
+        "internship_person_months": "300",
+        "employment_rate_pct": "92",
+        "tech_service_platforms": "2",
+        "research_outputs": "10",
+        "patents": "4",
+        "staff_training_person_days": "1200",
+        "ent_employees": "5000",
+        "ent_large_medium_employees": "3000",
+        "ent_above_scale": "12",
+        "innovation_text": "校企共建航空维修实训基地。",
+        "case_1_title": "通航维修订单班",
+        "case_1_text": "与通航企业共建订单班，培养维修人才。",
+        "violations_count": "0",
+        "integrity_pledge": "是",
     }
     return _changed(fields, changes)
 
 
-def clean_plan(consortium_id: str = "SX-2024-01", year: int = 2025, name: str = "大同市通用航空产教联合体",
-               **changes) -> dict:
+def clean_plan(
+    consortium_id: str = "SX-2024-01", year: int = 2025, name: str = "大同市通用航空产教联合体", **changes
+) -> dict:
     """A plan that breaks no data-quality rule."""
     fields = {
-        "consortium_id": consortium_id, "consortium_name": name, "year": year, "kind": "plan",
-        "submitted_on": f"{year}-01-10", "city_approved_on": f"{year}-01-08", "contact_name": "王小明",
-        "contact_phone": "0351-7654567", "co_majors": "8", "ms_council": f"{year}-06-30",
-        "plan_text": "全年完成理事会组建与人才培养方案制订。", "violations_count": "0", "integrity_pledge": "是",
+        "consortium_id": consortium_id,
+        "consortium_name": name,
+        "year": year,
+        "kind": "plan",
+        "submitted_on": f"{year}-01-10",
+        "city_approved_on": f"{year}-01-08",
+        "contact_name": "王小明",
+        "contact_phone": "0351-7654567",
+        "co_majors": "8",
+        "ms_council": f"{year}-06-30",
+        "plan_text": "全年完成理事会组建与人才培养方案制订。",
+        "violations_count": "0",
+        "integrity_pledge": "是",
     }
     return _changed(fields, changes)
 
 
 def stored(fields: dict, notes: dict | None = None) -> dict:
     """Fields as the warehouse keeps them after ingest (storage text, problem, note)."""
-    from chanjiao.catalogue import load_catalogue
-    from chanjiao.ingest import FieldValue
-    from chanjiao.normalize import ValueProblem, parse_value, raw_text, to_storage
+    from chanjiao.intake.ingest import FieldValue
+    from chanjiao.intake.normalize import ValueProblem, parse_value, raw_text, to_storage
+    from chanjiao.reference.catalogue import load_catalogue
 
     catalogue, out = load_catalogue(), {}
     for code, raw in fields.items():

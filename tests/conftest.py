@@ -15,12 +15,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from builders import EXTENSIONS_CSV, REGISTRY_CSV  # noqa: E402
 from pg_server import PostgresServer, start_postgres  # noqa: E402
 
-from builders import EXTENSIONS_CSV, REGISTRY_CSV  # noqa: E402
-
-from chanjiao.catalogue import load_catalogue  # noqa: E402
-from chanjiao.reference import load_reference  # noqa: E402
+from chanjiao.reference.catalogue import load_catalogue  # noqa: E402
+from chanjiao.reference.registry import load_reference  # noqa: E402
 
 _database_names = itertools.count(1)
 

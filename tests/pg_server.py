@@ -155,7 +155,7 @@ def _server_env() -> dict[str, str]:
     # shell must not leak into the throwaway cluster.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
     env["LC_ALL"] = "C"  # English server messages, no dependency on installed locales
-    env["TZ"] = "UTC"    # spares initdb its time-zone probe
+    env["TZ"] = "UTC"  # spares initdb its time-zone probe
     return env
 
 
@@ -187,7 +187,7 @@ def _tail(path: Path, lines: int = 40) -> str:
 
 @dataclass
 class PostgresServer:
-    url: str        # sqlalchemy URL to the `postgres` database
+    url: str  # sqlalchemy URL to the `postgres` database
     data_dir: Path
     port: int
     pg_bin: Path = field(default_factory=find_pg_bin, repr=False, compare=False)
@@ -233,9 +233,19 @@ class PostgresServer:
         try:
             if (self.data_dir / "postmaster.pid").exists():
                 proc = _run(
-                    [str(self.pg_bin / "pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "immediate", "-w",
-                     "-t", str(START_TIMEOUT_S)],
-                    cwd=self.data_dir.parent, timeout=START_TIMEOUT_S + 30,
+                    [
+                        str(self.pg_bin / "pg_ctl"),
+                        "stop",
+                        "-D",
+                        str(self.data_dir),
+                        "-m",
+                        "immediate",
+                        "-w",
+                        "-t",
+                        str(START_TIMEOUT_S),
+                    ],
+                    cwd=self.data_dir.parent,
+                    timeout=START_TIMEOUT_S + 30,
                 )
                 if proc.returncode != 0:
                     self._kill_postmaster()
@@ -251,7 +261,7 @@ class PostgresServer:
         except (OSError, ValueError, IndexError):
             pass
 
-    def __enter__(self) -> "PostgresServer":
+    def __enter__(self) -> PostgresServer:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -280,8 +290,11 @@ def _write_config(data_dir: Path, port: int) -> None:
 def _start_watchdog(data_dir: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", _WATCHDOG, str(data_dir)],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, close_fds=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
     )
 
 
@@ -306,9 +319,20 @@ def start_postgres() -> PostgresServer:
             os.chown(data_dir, pw.pw_uid, pw.pw_gid)
 
         proc = _run(
-            [str(pg_bin / "initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust",
-             "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"],
-            cwd=data_dir.parent, timeout=120,
+            [
+                str(pg_bin / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-sync",
+                "--no-instructions",
+            ],
+            cwd=data_dir.parent,
+            timeout=120,
         )
         if proc.returncode != 0:
             raise RuntimeError(f"initdb failed (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -317,16 +341,29 @@ def start_postgres() -> PostgresServer:
         _write_config(data_dir, port)
         server = PostgresServer(
             url=f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{port}/postgres",
-            data_dir=data_dir, port=port, pg_bin=pg_bin,
+            data_dir=data_dir,
+            port=port,
+            pg_bin=pg_bin,
         )
         server._watchdog = _start_watchdog(data_dir)
         atexit.register(server.stop)
 
         for attempt in range(3):
             proc = _run(
-                [str(pg_bin / "pg_ctl"), "start", "-w", "-t", str(START_TIMEOUT_S),
-                 "-D", str(data_dir), "-l", str(data_dir / LOG_NAME)],
-                cwd=data_dir.parent, timeout=START_TIMEOUT_S + 30, output=data_dir / PG_CTL_LOG_NAME,
+                [
+                    str(pg_bin / "pg_ctl"),
+                    "start",
+                    "-w",
+                    "-t",
+                    str(START_TIMEOUT_S),
+                    "-D",
+                    str(data_dir),
+                    "-l",
+                    str(data_dir / LOG_NAME),
+                ],
+                cwd=data_dir.parent,
+                timeout=START_TIMEOUT_S + 30,
+                output=data_dir / PG_CTL_LOG_NAME,
             )
             if proc.returncode == 0:
                 return server

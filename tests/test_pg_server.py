@@ -6,9 +6,8 @@ import socket
 import time
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from pg_server import PostgresServer, find_pg_bin, start_postgres
+from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.postgres
 
@@ -52,9 +51,12 @@ def test_start_query_create_database_and_stop():
             with engine.connect() as conn:
                 name = conn.execute(text("select name from consortium where id = 1")).scalar_one()
                 assert name == CHINESE
-                assert conn.execute(
-                    text("select count(*) from consortium where name = :name"), {"name": CHINESE}
-                ).scalar_one() == 1
+                assert (
+                    conn.execute(
+                        text("select count(*) from consortium where name = :name"), {"name": CHINESE}
+                    ).scalar_one()
+                    == 1
+                )
         finally:
             engine.dispose()
     finally:

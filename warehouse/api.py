@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,14 +22,28 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from chanjiao import __version__
-from chanjiao.errors import ConfigurationError, NotFoundError, WarehouseUnavailable
-from chanjiao.ingest import FieldValue, Submission
-from chanjiao.normalize import to_storage
-from chanjiao.publication import Published
-from chanjiao.quality import Override as OverrideRecord
+from chanjiao.common.errors import ConfigurationError, NotFoundError, WarehouseUnavailable
+from chanjiao.intake.ingest import FieldValue, Submission
+from chanjiao.intake.normalize import to_storage
+from chanjiao.quality.checks import Override as OverrideRecord
+from chanjiao.reporting.versions import Published
 from warehouse.locks import run_lock
-from warehouse.models import (Consortium, Finding, IndicatorScore, IngestRun, Override, PointScore, Province,
-                              Rejection, ReportVersion, Score, StageDigest, SubmissionValue, SubmissionVersion, Timeliness)
+from warehouse.models import (
+    Consortium,
+    Finding,
+    IndicatorScore,
+    IngestRun,
+    Override,
+    PointScore,
+    Province,
+    Rejection,
+    ReportVersion,
+    Score,
+    StageDigest,
+    SubmissionValue,
+    SubmissionVersion,
+    Timeliness,
+)
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -39,10 +53,20 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # deadlock (40001, 40P01) that succeeds when tried again.
 _TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300", "40001", "40P01")
 # Words of a driver's message when it has no SQLSTATE: the server could not be reached or went away.
-_OUTAGE_WORDS = ("connection refused", "could not connect", "connection timed out", "timeout expired",
-                 "server closed the connection", "connection is closed", "terminating connection",
-                 "the database system is starting up", "the database system is shutting down",
-                 "no route to host", "network is unreachable", "database is locked")
+_OUTAGE_WORDS = (
+    "connection refused",
+    "could not connect",
+    "connection timed out",
+    "timeout expired",
+    "server closed the connection",
+    "connection is closed",
+    "terminating connection",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "no route to host",
+    "network is unreachable",
+    "database is locked",
+)
 
 
 def is_connection_error(exc: BaseException) -> bool:
@@ -71,7 +95,7 @@ def _head() -> str:
 
 @dataclass(frozen=True)
 class VersionRecord:
-    id: int                      # the ingest sequence
+    id: int  # the ingest sequence
     consortium_id: str
     year: int
     kind: str
@@ -104,15 +128,27 @@ class RejectionRecord:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _version_record(row: SubmissionVersion) -> VersionRecord:
-    return VersionRecord(id=row.id, consortium_id=row.consortium_id, year=row.year, kind=row.kind,
-                         version=row.version, submitted_on=row.submitted_on, city_approved_on=row.city_approved_on,
-                         consortium_name=row.consortium_name, source_file=row.source_file, sha256=row.sha256,
-                         ingested_at=row.ingested_at, withdrawn=row.withdrawn, withdrawn_reason=row.withdrawn_reason,
-                         validated_at=row.validated_at, validated_digest=row.validated_digest)
+    return VersionRecord(
+        id=row.id,
+        consortium_id=row.consortium_id,
+        year=row.year,
+        kind=row.kind,
+        version=row.version,
+        submitted_on=row.submitted_on,
+        city_approved_on=row.city_approved_on,
+        consortium_name=row.consortium_name,
+        source_file=row.source_file,
+        sha256=row.sha256,
+        ingested_at=row.ingested_at,
+        withdrawn=row.withdrawn,
+        withdrawn_reason=row.withdrawn_reason,
+        validated_at=row.validated_at,
+        validated_digest=row.validated_digest,
+    )
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -130,7 +166,7 @@ class Warehouse:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> "Warehouse":
+    def open(cls, url: str, *, migrate: bool = True) -> Warehouse:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -150,7 +186,7 @@ class Warehouse:
         try:
             with self.engine.connect() as connection:
                 return connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == _head()
-        except Exception:           # no such table yet, or no database: let migrate() say what is wrong
+        except Exception:  # no such table yet, or no database: let migrate() say what is wrong
             return False
 
     def migrate(self) -> None:
@@ -164,8 +200,9 @@ class Warehouse:
         except OperationalError as exc:
             where = self.engine.url.render_as_string(hide_password=True)
             error = WarehouseUnavailable if is_connection_error(exc) else ConfigurationError
-            raise error(f"cannot reach the warehouse database {where}: "
-                        f"{str(exc.orig).strip().splitlines()[0]}") from None
+            raise error(
+                f"cannot reach the warehouse database {where}: {str(exc.orig).strip().splitlines()[0]}"
+            ) from None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -181,8 +218,14 @@ class Warehouse:
         """Make the warehouse's copy of the registry and provinces match the files (upsert by key)."""
         with self.session() as session:
             for row in provinces:
-                session.merge(Province(province_code=row["province_code"], name=row["province"],
-                                       department=row["department"], framework=row["framework"]))
+                session.merge(
+                    Province(
+                        province_code=row["province_code"],
+                        name=row["province"],
+                        department=row["department"],
+                        framework=row["framework"],
+                    )
+                )
             for row in consortia:
                 session.merge(Consortium(**{column: row[column] for column in Consortium.__table__.columns.keys()}))
 
@@ -217,21 +260,37 @@ class Warehouse:
                 select(func.max(SubmissionVersion.version)).where(
                     SubmissionVersion.consortium_id == submission.consortium_id,
                     SubmissionVersion.year == submission.year,
-                    SubmissionVersion.kind == submission.kind))
+                    SubmissionVersion.kind == submission.kind,
+                )
+            )
             row = SubmissionVersion(
-                consortium_id=submission.consortium_id, year=submission.year, kind=submission.kind,
-                version=(latest or 0) + 1, submitted_on=submission.submitted_on,
-                city_approved_on=submission.city_approved_on, consortium_name=submission.consortium_name,
-                source_file=submission.source_file, sha256=submission.sha256, size_bytes=submission.size_bytes,
-                ingested_at=_now(), run_id=run_id, withdrawn=False,
-                values=[SubmissionValue(field_code=v.code, raw=v.raw, value=to_storage(v.value), problem=v.problem,
-                                        note=v.note) for v in submission.values.values()])
+                consortium_id=submission.consortium_id,
+                year=submission.year,
+                kind=submission.kind,
+                version=(latest or 0) + 1,
+                submitted_on=submission.submitted_on,
+                city_approved_on=submission.city_approved_on,
+                consortium_name=submission.consortium_name,
+                source_file=submission.source_file,
+                sha256=submission.sha256,
+                size_bytes=submission.size_bytes,
+                ingested_at=_now(),
+                run_id=run_id,
+                withdrawn=False,
+                values=[
+                    SubmissionValue(
+                        field_code=v.code, raw=v.raw, value=to_storage(v.value), problem=v.problem, note=v.note
+                    )
+                    for v in submission.values.values()
+                ],
+            )
             session.add(row)
             session.flush()
             return _version_record(row)
 
-    def replace_rejections(self, rejections: Iterable[tuple[str, int | None, str, str, str]],
-                           run_id: int | None = None) -> None:
+    def replace_rejections(
+        self, rejections: Iterable[tuple[str, int | None, str, str, str]], run_id: int | None = None
+    ) -> None:
         """Record this run's rejections ``(file, inbox_year, sha256, field, reason)``; older ones are cleared.
 
         A file rejected before and not rejected now was fixed, accepted or removed; its row goes.
@@ -242,10 +301,21 @@ class Warehouse:
             current = set()
             for file, inbox_year, sha256, field, reason in rejections:
                 current.add(file)
-                first_seen = previous[file].first_seen_at if file in previous and previous[file].sha256 == sha256 \
-                    else now
-                session.merge(Rejection(file=file, inbox_year=inbox_year, sha256=sha256, field=field, reason=reason,
-                                        first_seen_at=first_seen, last_seen_at=now, run_id=run_id))
+                first_seen = (
+                    previous[file].first_seen_at if file in previous and previous[file].sha256 == sha256 else now
+                )
+                session.merge(
+                    Rejection(
+                        file=file,
+                        inbox_year=inbox_year,
+                        sha256=sha256,
+                        field=field,
+                        reason=reason,
+                        first_seen_at=first_seen,
+                        last_seen_at=now,
+                        run_id=run_id,
+                    )
+                )
             stale = set(previous) - current
             if stale:
                 session.execute(delete(Rejection).where(Rejection.file.in_(stale)))
@@ -255,14 +325,24 @@ class Warehouse:
             query = select(Rejection).order_by(Rejection.file)
             if inbox_year is not None:
                 query = query.where(Rejection.inbox_year == inbox_year)
-            return [RejectionRecord(file=r.file, inbox_year=r.inbox_year, sha256=r.sha256, field=r.field,
-                                    reason=r.reason, first_seen_at=r.first_seen_at, last_seen_at=r.last_seen_at)
-                    for r in session.scalars(query)]
+            return [
+                RejectionRecord(
+                    file=r.file,
+                    inbox_year=r.inbox_year,
+                    sha256=r.sha256,
+                    field=r.field,
+                    reason=r.reason,
+                    first_seen_at=r.first_seen_at,
+                    last_seen_at=r.last_seen_at,
+                )
+                for r in session.scalars(query)
+            ]
 
     # --- versions ---------------------------------------------------------------------------------
 
-    def versions(self, year: int | None = None, consortium_ids: Iterable[str] | None = None,
-                 upto: int | None = None) -> list[VersionRecord]:
+    def versions(
+        self, year: int | None = None, consortium_ids: Iterable[str] | None = None, upto: int | None = None
+    ) -> list[VersionRecord]:
         """Versions in ingest order; ``upto``: only those ingested up to that version id (a run's snapshot,
         so files another run ingests meanwhile wait for the next run)."""
         with self.session() as session:
@@ -294,21 +374,23 @@ class Warehouse:
         """The stored fields of one version, as text (``value`` is the canonical storage form)."""
         return self.values_for([version_id])[version_id]
 
-    def values_for(self, version_ids: Iterable[int],
-                   fields: Iterable[str] | None = None) -> dict[int, dict[str, FieldValue]]:
+    def values_for(
+        self, version_ids: Iterable[int], fields: Iterable[str] | None = None
+    ) -> dict[int, dict[str, FieldValue]]:
         """The stored fields of many versions in one query (a year's batch); only ``fields`` if given."""
         ids = list(version_ids)
         found: dict[int, dict[str, FieldValue]] = {version_id: {} for version_id in ids}
         wanted = list(fields) if fields is not None else None
         with self.session() as session:
-            for start in range(0, len(ids), 500):    # keep IN lists short for every backend
-                query = select(SubmissionValue).where(SubmissionValue.version_id.in_(ids[start:start + 500]))
+            for start in range(0, len(ids), 500):  # keep IN lists short for every backend
+                query = select(SubmissionValue).where(SubmissionValue.version_id.in_(ids[start : start + 500]))
                 if wanted is not None:
                     query = query.where(SubmissionValue.field_code.in_(wanted))
                 rows = session.scalars(query)
                 for r in rows:
-                    found[r.version_id][r.field_code] = FieldValue(code=r.field_code, raw=r.raw, value=r.value,
-                                                                   problem=r.problem, note=r.note)
+                    found[r.version_id][r.field_code] = FieldValue(
+                        code=r.field_code, raw=r.raw, value=r.value, problem=r.problem, note=r.note
+                    )
         return found
 
     def withdraw(self, consortium_id: str, year: int, kind: str, version: int, reason: str) -> VersionRecord:
@@ -316,40 +398,65 @@ class Warehouse:
         if not reason.strip():
             raise ConfigurationError("a withdrawal needs a reason")
         with self.session() as session:
-            row = session.scalar(select(SubmissionVersion).where(
-                SubmissionVersion.consortium_id == consortium_id, SubmissionVersion.year == year,
-                SubmissionVersion.kind == kind, SubmissionVersion.version == version))
+            row = session.scalar(
+                select(SubmissionVersion).where(
+                    SubmissionVersion.consortium_id == consortium_id,
+                    SubmissionVersion.year == year,
+                    SubmissionVersion.kind == kind,
+                    SubmissionVersion.version == version,
+                )
+            )
             if row is None:
-                known = session.scalars(select(SubmissionVersion.version).where(
-                    SubmissionVersion.consortium_id == consortium_id, SubmissionVersion.year == year,
-                    SubmissionVersion.kind == kind).order_by(SubmissionVersion.version)).all()
+                known = session.scalars(
+                    select(SubmissionVersion.version)
+                    .where(
+                        SubmissionVersion.consortium_id == consortium_id,
+                        SubmissionVersion.year == year,
+                        SubmissionVersion.kind == kind,
+                    )
+                    .order_by(SubmissionVersion.version)
+                ).all()
                 have = f"versions on file: {', '.join(map(str, known))}" if known else "no versions on file"
                 raise NotFoundError(f"no version {version} of the {year} {kind} ({have})", consortium=consortium_id)
             if row.withdrawn:
-                raise ConfigurationError(f"version {version} of the {year} {kind} was already withdrawn on "
-                                         f"{row.withdrawn_at:%Y-%m-%d} ({row.withdrawn_reason})",
-                                         consortium=consortium_id)
+                raise ConfigurationError(
+                    f"version {version} of the {year} {kind} was already withdrawn on "
+                    f"{row.withdrawn_at:%Y-%m-%d} ({row.withdrawn_reason})",
+                    consortium=consortium_id,
+                )
             row.withdrawn, row.withdrawn_reason, row.withdrawn_at = True, reason.strip(), _now()
             session.flush()
             return _version_record(row)
 
     # --- timeliness -------------------------------------------------------------------------------
 
-    def save_timeliness(self, rows: Iterable[dict], *, year: int, province_codes: Iterable[str],
-                        as_of: date) -> int:
+    def save_timeliness(self, rows: Iterable[dict], *, year: int, province_codes: Iterable[str], as_of: date) -> int:
         """Replace the year's timeliness for the given provinces with ``rows`` (one per consortium × kind)."""
         now, count = _now(), 0
         with self.session() as session:
-            session.execute(delete(Timeliness).where(Timeliness.year == year,
-                                                     Timeliness.province_code.in_(list(province_codes))))
+            session.execute(
+                delete(Timeliness).where(Timeliness.year == year, Timeliness.province_code.in_(list(province_codes)))
+            )
             for row in rows:
-                session.add(Timeliness(
-                    consortium_id=row["consortium_id"], year=year, kind=row["kind"],
-                    province_code=row["province_code"], due_date=row["due_date"], extended=row["extended"],
-                    status=row["status"], days_late=row["days_late"], city_approved=row["city_approved"],
-                    first_version=row["first_version"], first_submitted_on=row["first_submitted_on"],
-                    latest_version=row["version"], source_file=row["source_file"], as_of=as_of,
-                    computed_at=now))
+                session.add(
+                    Timeliness(
+                        consortium_id=row["consortium_id"],
+                        year=year,
+                        kind=row["kind"],
+                        province_code=row["province_code"],
+                        due_date=row["due_date"],
+                        extended=row["extended"],
+                        status=row["status"],
+                        days_late=row["days_late"],
+                        city_approved=row["city_approved"],
+                        first_version=row["first_version"],
+                        first_submitted_on=row["first_submitted_on"],
+                        latest_version=row["version"],
+                        source_file=row["source_file"],
+                        as_of=as_of,
+                        computed_at=now,
+                    )
+                )
                 count += 1
         return count
 
@@ -358,15 +465,16 @@ class Warehouse:
 
     # --- data quality -----------------------------------------------------------------------------
 
-    def save_findings(self, version_ids: Iterable[int], findings: Iterable[dict],
-                      digests: dict[int, str] | None = None) -> int:
+    def save_findings(
+        self, version_ids: Iterable[int], findings: Iterable[dict], digests: dict[int, str] | None = None
+    ) -> int:
         """Replace the findings of the validated versions (a version with none is validated and clean);
         ``digests`` records what each validation read, so an unchanged version need not be validated again."""
         ids, now, count, digests = list(version_ids), _now(), 0, digests or {}
         columns = [c for c in Finding.__table__.columns.keys() if c != "id"]
         with self.session() as session:
             for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
+                chunk = ids[start : start + 500]
                 session.execute(delete(Finding).where(Finding.version_id.in_(chunk)))
                 for row in session.scalars(select(SubmissionVersion).where(SubmissionVersion.id.in_(chunk))):
                     row.validated_at = now
@@ -382,24 +490,42 @@ class Warehouse:
         columns = Finding.__table__.columns.keys()
         with self.session() as session:
             for start in range(0, len(ids), 500):
-                query = select(Finding).where(Finding.version_id.in_(ids[start:start + 500])).order_by(Finding.id)
+                query = select(Finding).where(Finding.version_id.in_(ids[start : start + 500])).order_by(Finding.id)
                 rows += [{c: getattr(r, c) for c in columns} for r in session.scalars(query)]
         return sorted(rows, key=lambda r: r["id"])
 
     def add_override(self, record: OverrideRecord, version_id: int | None = None) -> OverrideRecord:
         """Keep a reviewer's acceptance; the same acceptance twice is refused, naming the first."""
         with self.session() as session:
-            existing = session.scalar(select(Override).where(
-                Override.consortium_id == record.consortium_id, Override.year == record.year,
-                Override.kind == record.kind, Override.field == record.field, Override.rule == record.rule,
-                Override.value == (record.value or "")))
+            existing = session.scalar(
+                select(Override).where(
+                    Override.consortium_id == record.consortium_id,
+                    Override.year == record.year,
+                    Override.kind == record.kind,
+                    Override.field == record.field,
+                    Override.rule == record.rule,
+                    Override.value == (record.value or ""),
+                )
+            )
             if existing is not None:
-                raise ConfigurationError(f"the {record.rule} finding on {record.field} was already accepted by "
-                                         f"{existing.by} on {existing.at:%Y-%m-%d} ({existing.reason})",
-                                         consortium=record.consortium_id, field=record.field)
-            row = Override(consortium_id=record.consortium_id, year=record.year, kind=record.kind,
-                           field=record.field, rule=record.rule, value=record.value or "", reason=record.reason,
-                           by=record.by, at=record.at or _now(), version_id=version_id)
+                raise ConfigurationError(
+                    f"the {record.rule} finding on {record.field} was already accepted by "
+                    f"{existing.by} on {existing.at:%Y-%m-%d} ({existing.reason})",
+                    consortium=record.consortium_id,
+                    field=record.field,
+                )
+            row = Override(
+                consortium_id=record.consortium_id,
+                year=record.year,
+                kind=record.kind,
+                field=record.field,
+                rule=record.rule,
+                value=record.value or "",
+                reason=record.reason,
+                by=record.by,
+                at=record.at or _now(),
+                version_id=version_id,
+            )
             session.add(row)
             session.flush()
             return _override_record(row)
@@ -415,8 +541,15 @@ class Warehouse:
 
     # --- scores -----------------------------------------------------------------------------------
 
-    def save_scores(self, *, year: int, province_code: str, consortia: Iterable[dict], indicators: Iterable[dict],
-                    points: Iterable[dict]) -> int:
+    def save_scores(
+        self,
+        *,
+        year: int,
+        province_code: str,
+        consortia: Iterable[dict],
+        indicators: Iterable[dict],
+        points: Iterable[dict],
+    ) -> int:
         """Replace a province's scores for the year (totals, indicators, points) in one transaction, so a
         reader never sees half of a re-scoring. Each total row carries the framework and the versions."""
         now, count = _now(), 0
@@ -424,8 +557,15 @@ class Warehouse:
             for model in (Score, IndicatorScore, PointScore):
                 session.execute(delete(model).where(model.year == year, model.province_code == province_code))
             for row in consortia:
-                session.add(Score(**{k: _no_nan(v) for k, v in row.items()}, year=year, province_code=province_code,
-                                  scored_at=now, pipeline_version=__version__))
+                session.add(
+                    Score(
+                        **{k: _no_nan(v) for k, v in row.items()},
+                        year=year,
+                        province_code=province_code,
+                        scored_at=now,
+                        pipeline_version=__version__,
+                    )
+                )
                 count += 1
             session.add_all(IndicatorScore(**row, year=year, province_code=province_code) for row in indicators)
             session.add_all(PointScore(**row, year=year, province_code=province_code) for row in points)
@@ -453,12 +593,14 @@ class Warehouse:
 
     # --- published report versions and run locks -------------------------------------------------
 
-    def report_versions(self, year: int, province_code: str | None = None,
-                        kind: str | None = None) -> list[Published]:
+    def report_versions(self, year: int, province_code: str | None = None, kind: str | None = None) -> list[Published]:
         """Every published version of the year's reports (of a province, of a kind), oldest first."""
         with self.session() as session:
-            query = select(ReportVersion).where(ReportVersion.year == year).order_by(
-                ReportVersion.kind, ReportVersion.subject, ReportVersion.version)
+            query = (
+                select(ReportVersion)
+                .where(ReportVersion.year == year)
+                .order_by(ReportVersion.kind, ReportVersion.subject, ReportVersion.version)
+            )
             if province_code is not None:
                 query = query.where(ReportVersion.province_code == province_code)
             if kind is not None:
@@ -471,18 +613,33 @@ class Warehouse:
         now, count = _now(), 0
         with self.session() as session:
             for record, province_code in records:
-                row = session.scalars(select(ReportVersion).where(
-                    ReportVersion.kind == record.kind, ReportVersion.year == record.year,
-                    ReportVersion.subject == record.subject, ReportVersion.version == record.version)).first()
+                row = session.scalars(
+                    select(ReportVersion).where(
+                        ReportVersion.kind == record.kind,
+                        ReportVersion.year == record.year,
+                        ReportVersion.subject == record.subject,
+                        ReportVersion.version == record.version,
+                    )
+                ).first()
                 if row is None:
-                    session.add(ReportVersion(
-                        kind=record.kind, year=record.year, province_code=province_code, subject=record.subject,
-                        version=record.version, fingerprint=record.fingerprint,
-                        parts=json.dumps(record.parts, sort_keys=True), reasons="；".join(record.reasons),
-                        path=record.path, pages=record.pages,
-                        published_at=(record.published_at or now).astimezone(timezone.utc),
-                        rendered_at=now, pipeline_version=__version__))
-                else:       # the version's archived copy (its path) stays as first published
+                    session.add(
+                        ReportVersion(
+                            kind=record.kind,
+                            year=record.year,
+                            province_code=province_code,
+                            subject=record.subject,
+                            version=record.version,
+                            fingerprint=record.fingerprint,
+                            parts=json.dumps(record.parts, sort_keys=True),
+                            reasons="；".join(record.reasons),
+                            path=record.path,
+                            pages=record.pages,
+                            published_at=(record.published_at or now).astimezone(UTC),
+                            rendered_at=now,
+                            pipeline_version=__version__,
+                        )
+                    )
+                else:  # the version's archived copy (its path) stays as first published
                     row.pages, row.rendered_at = record.pages, now
                 count += 1
         return count
@@ -490,8 +647,12 @@ class Warehouse:
     def stage_digests(self, stage: str, year: int) -> dict[str, str]:
         """scope → digest of what ``stage`` last read for the year (chanjiao's skip-if-unchanged)."""
         with self.session() as session:
-            return {row.scope: row.digest for row in session.scalars(
-                select(StageDigest).where(StageDigest.stage == stage, StageDigest.year == year))}
+            return {
+                row.scope: row.digest
+                for row in session.scalars(
+                    select(StageDigest).where(StageDigest.stage == stage, StageDigest.year == year)
+                )
+            }
 
     def save_stage_digests(self, stage: str, year: int, digests: dict[str, str]) -> None:
         """Record (or replace) what ``stage`` read for each scope, once its results are stored."""
@@ -507,8 +668,11 @@ class Warehouse:
     def forget_stage_digests(self, stage: str, year: int, scopes: Iterable[str]) -> None:
         """Drop the digests of the scopes, so their stage runs in full next time."""
         with self.session() as session:
-            session.execute(delete(StageDigest).where(StageDigest.stage == stage, StageDigest.year == year,
-                                                      StageDigest.scope.in_(list(scopes))))
+            session.execute(
+                delete(StageDigest).where(
+                    StageDigest.stage == stage, StageDigest.year == year, StageDigest.scope.in_(list(scopes))
+                )
+            )
 
     def lock(self, names: Iterable[str], *, wait_seconds: float = 0):
         """A context manager holding the named run locks (warehouse.locks) for its block."""
@@ -522,16 +686,33 @@ def _no_nan(value: object) -> object:
 
 def _aware(moment: datetime | None) -> datetime | None:
     """Instants are stored in UTC; SQLite hands them back naive, PostgreSQL aware: always aware here."""
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _published(row: ReportVersion) -> Published:
-    return Published(kind=row.kind, year=row.year, subject=row.subject, version=row.version,
-                     fingerprint=row.fingerprint, parts=json.loads(row.parts or "{}"),
-                     reasons=tuple(r for r in row.reasons.split("；") if r), published_at=_aware(row.published_at),
-                     path=row.path, pages=row.pages)
+    return Published(
+        kind=row.kind,
+        year=row.year,
+        subject=row.subject,
+        version=row.version,
+        fingerprint=row.fingerprint,
+        parts=json.loads(row.parts or "{}"),
+        reasons=tuple(r for r in row.reasons.split("；") if r),
+        published_at=_aware(row.published_at),
+        path=row.path,
+        pages=row.pages,
+    )
 
 
 def _override_record(row: Override) -> OverrideRecord:
-    return OverrideRecord(consortium_id=row.consortium_id, year=row.year, kind=row.kind, field=row.field,
-                          rule=row.rule, value=row.value, reason=row.reason, by=row.by, at=_aware(row.at))
+    return OverrideRecord(
+        consortium_id=row.consortium_id,
+        year=row.year,
+        kind=row.kind,
+        field=row.field,
+        rule=row.rule,
+        value=row.value,
+        reason=row.reason,
+        by=row.by,
+        at=_aware(row.at),
+    )

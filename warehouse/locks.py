@@ -7,7 +7,7 @@ A lock dies with its process, so a killed run never leaves a province locked:
 * PostgreSQL: a session-level ``pg_advisory_lock`` on a dedicated connection (the lock ends with it).
 
 A second run waits up to ``wait_seconds`` (logging that it waits and for whom), then gives up with
-:class:`~chanjiao.errors.RunLocked`, whose message names the lock and its holder.
+:class:`~chanjiao.common.errors.RunLocked`, whose message names the lock and its holder.
 """
 
 from __future__ import annotations
@@ -20,21 +20,20 @@ import socket
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 from sqlalchemy import Engine, text
 
-from chanjiao.errors import RunLocked
+from chanjiao.common.errors import RunLocked
 
 log = logging.getLogger(__name__)
 _POLL_SECONDS = 0.5
 
 
 def _holder() -> dict:
-    return {"pid": os.getpid(), "host": socket.gethostname(),
-            "since": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return {"pid": os.getpid(), "host": socket.gethostname(), "since": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def _describe(holder: dict | None) -> str:
@@ -49,8 +48,10 @@ def advisory_key(name: str) -> int:
 
 
 def _busy(name: str, holder: dict | None, waited: float) -> RunLocked:
-    return RunLocked(f"{name} is being processed by {_describe(holder)}; gave up after waiting {waited:.0f} s. "
-                     "Try again when that run has finished (its lock ends with it, even if it is killed).")
+    return RunLocked(
+        f"{name} is being processed by {_describe(holder)}; gave up after waiting {waited:.0f} s. "
+        "Try again when that run has finished (its lock ends with it, even if it is killed)."
+    )
 
 
 @contextmanager
@@ -69,8 +70,7 @@ def _file_lock(folder: Path, name: str, wait_seconds: float) -> Iterator[None]:
             if waited >= wait_seconds:
                 raise _busy(name, holder, waited) from None
             if not announced:
-                log.warning("%s is being processed by %s: waiting up to %.0f s", name, _describe(holder),
-                            wait_seconds)
+                log.warning("%s is being processed by %s: waiting up to %.0f s", name, _describe(holder), wait_seconds)
                 announced = True
             time.sleep(min(_POLL_SECONDS, max(wait_seconds - waited, 0.01)))
     try:
@@ -90,8 +90,9 @@ def _read_owner(path: Path) -> dict | None:
 @contextmanager
 def _advisory_locks(engine: Engine, names: Sequence[str], wait_seconds: float) -> Iterator[None]:
     with engine.connect() as connection:
-        connection.execute(text("SELECT set_config('application_name', :holder, false)"),
-                           {"holder": _application_name(_holder())})
+        connection.execute(
+            text("SELECT set_config('application_name', :holder, false)"), {"holder": _application_name(_holder())}
+        )
         connection.commit()
         held: list[int] = []
         try:
@@ -104,8 +105,9 @@ def _advisory_locks(engine: Engine, names: Sequence[str], wait_seconds: float) -
                     if waited >= wait_seconds:
                         raise _busy(name, holder, waited)
                     if not announced:
-                        log.warning("%s is being processed by %s: waiting up to %.0f s", name, _describe(holder),
-                                    wait_seconds)
+                        log.warning(
+                            "%s is being processed by %s: waiting up to %.0f s", name, _describe(holder), wait_seconds
+                        )
                         announced = True
                     time.sleep(min(_POLL_SECONDS, max(wait_seconds - waited, 0.01)))
                 connection.commit()
@@ -116,17 +118,22 @@ def _advisory_locks(engine: Engine, names: Sequence[str], wait_seconds: float) -
                 for key in reversed(held):
                     connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
                 connection.commit()
-            except Exception as exc:     # the connection died: its locks died with it, nothing to release
-                log.warning("could not release the run locks (%s); they ended with their connection",
-                            type(exc).__name__)
+            except Exception as exc:  # the connection died: its locks died with it, nothing to release
+                log.warning(
+                    "could not release the run locks (%s); they ended with their connection", type(exc).__name__
+                )
 
 
 def _pg_holder(connection, key: int) -> dict | None:
     """Who holds advisory lock ``key``: the holder's application_name says pid, host and since when."""
-    row = connection.execute(text(
-        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = "
-        "(:key & x'ffffffffffffffff'::bigint) LIMIT 1"), {"key": key}).first()
+    row = connection.execute(
+        text(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND ((l.classid::bigint << 32) | l.objid::bigint) = "
+            "(:key & x'ffffffffffffffff'::bigint) LIMIT 1"
+        ),
+        {"key": key},
+    ).first()
     if row and row[0] and row[0].startswith("chanjiao "):
         parts = row[0].split(" ", 3)
         if len(parts) == 4 and parts[1].isdigit():

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING = {
@@ -84,20 +83,18 @@ class SubmissionVersion(Base):
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn_reason: Mapped[str | None] = mapped_column(Text)
     withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))   # last data-quality run
+    validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last data-quality run
     # Digest of what that validation read (the version, its consortium's registry row, last year's summary,
-    # the rules): the same digest again means the stored findings stand (chanjiao.quality.validation_digests).
+    # the rules): the same digest again means the stored findings stand (chanjiao.quality.checks.validation_digests).
     validated_digest: Mapped[str | None] = mapped_column(String(64))
-    values: Mapped[list["SubmissionValue"]] = relationship(back_populates="submission",
-                                                           cascade="all, delete-orphan")
+    values: Mapped[list[SubmissionValue]] = relationship(back_populates="submission", cascade="all, delete-orphan")
 
 
 class SubmissionValue(Base):
     """One field of a version: as typed (``raw``), as understood (``value``), or why it could not be read."""
 
     __tablename__ = "submission_values"
-    version_id: Mapped[int] = mapped_column(ForeignKey("submission_versions.id", ondelete="CASCADE"),
-                                            primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("submission_versions.id", ondelete="CASCADE"), primary_key=True)
     field_code: Mapped[str] = mapped_column(String(64), primary_key=True)
     raw: Mapped[str | None] = mapped_column(Text)
     value: Mapped[str | None] = mapped_column(Text)
@@ -113,7 +110,7 @@ class Rejection(Base):
     file: Mapped[str] = mapped_column(Text, primary_key=True)
     inbox_year: Mapped[int | None] = mapped_column(Integer, index=True)
     sha256: Mapped[str] = mapped_column(String(64))
-    field: Mapped[str] = mapped_column(Text)      # as found in the file: an unknown code may be long
+    field: Mapped[str] = mapped_column(Text)  # as found in the file: an unknown code may be long
     reason: Mapped[str] = mapped_column(Text)
     first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -199,19 +196,19 @@ class Score(Base):
     plan_version_id: Mapped[int | None] = mapped_column(ForeignKey("submission_versions.id", ondelete="SET NULL"))
     weighted: Mapped[float] = mapped_column(Float)
     deductions: Mapped[float] = mapped_column(Float)
-    exact_total: Mapped[str] = mapped_column(Text)          # the clamped total as an exact fraction
-    total: Mapped[float] = mapped_column(Float)             # rounded half up to one decimal
+    exact_total: Mapped[str] = mapped_column(Text)  # the clamped total as an exact fraction
+    total: Mapped[float] = mapped_column(Float)  # rounded half up to one decimal
     grade: Mapped[str] = mapped_column(String(16))
     rank: Mapped[int] = mapped_column(Integer)
-    note: Mapped[str] = mapped_column(Text, default="")     # "no summary"
+    note: Mapped[str] = mapped_column(Text, default="")  # "no summary"
     plan_completed: Mapped[bool] = mapped_column(Boolean)
     plan_targets: Mapped[int] = mapped_column(Integer)
     plan_targets_met: Mapped[int] = mapped_column(Integer)
     plan_milestones_planned: Mapped[int] = mapped_column(Integer)
     plan_milestones_achieved: Mapped[int] = mapped_column(Integer)
-    plan_unmet: Mapped[str] = mapped_column(Text, default="")       # fields whose target was not met
-    plan_pending: Mapped[str] = mapped_column(Text, default="")     # milestones planned, not achieved
-    plan_reason: Mapped[str] = mapped_column(Text, default="")      # no plan / no summary / no targets
+    plan_unmet: Mapped[str] = mapped_column(Text, default="")  # fields whose target was not met
+    plan_pending: Mapped[str] = mapped_column(Text, default="")  # milestones planned, not achieved
+    plan_reason: Mapped[str] = mapped_column(Text, default="")  # no plan / no summary / no targets
     previous_plan_completed: Mapped[bool | None] = mapped_column(Boolean)
     adjustment: Mapped[bool] = mapped_column(Boolean)
     shortlist_eligible: Mapped[bool] = mapped_column(Boolean)
@@ -263,14 +260,14 @@ class ReportVersion(Base):
     __tablename__ = "report_versions"
     __table_args__ = (UniqueConstraint("kind", "year", "subject", "version"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    kind: Mapped[str] = mapped_column(String(16))               # consortium | province | receipt
+    kind: Mapped[str] = mapped_column(String(16))  # consortium | province | receipt
     year: Mapped[int] = mapped_column(Integer)
     province_code: Mapped[str] = mapped_column(String(8), index=True)
-    subject: Mapped[str] = mapped_column(String(80))             # consortium id, province code, receipt name
+    subject: Mapped[str] = mapped_column(String(80))  # consortium id, province code, receipt name
     version: Mapped[int] = mapped_column(Integer)
     fingerprint: Mapped[str] = mapped_column(String(64))
-    parts: Mapped[str] = mapped_column(Text, default="{}")        # JSON: part → digest
-    reasons: Mapped[str] = mapped_column(Text, default="")        # why this version was made (；-separated)
+    parts: Mapped[str] = mapped_column(Text, default="{}")  # JSON: part → digest
+    reasons: Mapped[str] = mapped_column(Text, default="")  # why this version was made (；-separated)
     path: Mapped[str] = mapped_column(Text)
     pages: Mapped[int] = mapped_column(Integer)
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -283,8 +280,8 @@ class StageDigest(Base):
     again means the stage's stored results stand and it can be skipped — a night with nothing new."""
 
     __tablename__ = "stage_digests"
-    stage: Mapped[str] = mapped_column(String(16), primary_key=True)     # score | reports
+    stage: Mapped[str] = mapped_column(String(16), primary_key=True)  # score | reports
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    scope: Mapped[str] = mapped_column(String(80), primary_key=True)     # province code
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)  # province code
     digest: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from builders import REGISTRY_CSV, stored
 
-from chanjiao import quality as q
-from chanjiao.catalogue import load_catalogue
-from chanjiao.reference import load_reference
+from chanjiao.quality import checks as q
+from chanjiao.reference.catalogue import load_catalogue
+from chanjiao.reference.registry import load_reference
 
 
 @pytest.fixture(scope="session")
@@ -29,19 +29,32 @@ def test_reference(tmp_path_factory):
     return load_reference(folder / "registry.csv")
 
 
-def validate_cases(validator, reference, cases: dict[str, tuple[dict, dict]],
-                   previous: dict[str, dict] | None = None) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+def validate_cases(
+    validator, reference, cases: dict[str, tuple[dict, dict]], previous: dict[str, dict] | None = None
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Validate every case (fields, notes) as one batch; the findings of each case, and the frame."""
     catalogue = load_catalogue()
     names = list(cases)
     values = {i + 1: stored(*cases[name]) for i, name in enumerate(names)}
-    versions = pd.DataFrame([{"version_id": i, "consortium_id": str(v["consortium_id"].value),
-                              "year": int(v["year"].value), "kind": v["kind"].value, "version": 1}
-                             for i, v in values.items()])
-    context = q.QualityContext(registry=reference.registry, layout=reference.layout,
-                               previous={c: q.usable_previous(catalogue, stored(f))
-                                         for c, f in (previous or {}).items()})
+    versions = pd.DataFrame(
+        [
+            {
+                "version_id": i,
+                "consortium_id": str(v["consortium_id"].value),
+                "year": int(v["year"].value),
+                "kind": v["kind"].value,
+                "version": 1,
+            }
+            for i, v in values.items()
+        ]
+    )
+    context = q.QualityContext(
+        registry=reference.registry,
+        layout=reference.layout,
+        previous={c: q.usable_previous(catalogue, stored(f)) for c, f in (previous or {}).items()},
+    )
     frame = q.derive_columns(q.submission_frame(versions, values, catalogue), catalogue, context)
     findings = validator.validate(frame)
-    return {name: findings[findings["version_id"] == i + 1].reset_index(drop=True)
-            for i, name in enumerate(names)}, findings
+    return {
+        name: findings[findings["version_id"] == i + 1].reset_index(drop=True) for i, name in enumerate(names)
+    }, findings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chanjiao.catalogue import data_text, load_catalogue, parse_catalogue
+from chanjiao.reference.catalogue import data_text, load_catalogue, parse_catalogue
 from expectations.rules import build_rules, default_rules
 
 
@@ -33,13 +33,20 @@ def test_ge_own_means_are_used(validator):
 def test_adding_a_field_with_a_rule_to_the_catalogue_adds_its_checks():
     from expectations.suite import expectation_for
 
-    row = ("digital_courses,C_education,数字化课程数,both,int,门,summary,0,500,,le:co_courses,warning,"
-           "must not exceed co_courses,project default\n")
+    row = (
+        "digital_courses,C_education,数字化课程数,both,int,门,summary,0,500,,le:co_courses,warning,"
+        "must not exceed co_courses,project default\n"
+    )
     catalogue = parse_catalogue(data_text("fields.csv") + row, "fields.csv + digital_courses")
     added = [spec for spec in build_rules(catalogue) if spec.field == "digital_courses"]
-    assert [spec.rule_id for spec in added] == ["digital_courses.type", "digital_courses.required",
-                                                "digital_courses.min", "digital_courses.max", "digital_courses.le",
-                                                "digital_courses.yoy"]
+    assert [spec.rule_id for spec in added] == [
+        "digital_courses.type",
+        "digital_courses.required",
+        "digital_courses.min",
+        "digital_courses.max",
+        "digital_courses.le",
+        "digital_courses.yoy",
+    ]
     le = next(spec for spec in added if spec.family == "le")
     assert le.severity == "warning" and le.message == "「数字化课程数」为{value}，大于「共建课程」的{other}。"
     assert expectation_for(le).column_B == "digital_courses"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
-from chanjiao.sample import generate_sample
+from chanjiao.generated.sample import generate_sample
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -28,4 +28,3 @@ def sample_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def manifest(sample_dir) -> dict:
     return json.loads((sample_dir / "manifest.json").read_text(encoding="utf-8"))
-

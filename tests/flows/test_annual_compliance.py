@@ -12,11 +12,11 @@ from pathlib import Path
 
 from builders import csv_bytes, minimal_fields
 
-from chanjiao.exports import REJECTED_COLUMNS, SUBMISSIONS_COLUMNS
+from chanjiao.common.exports import REJECTED_COLUMNS, SUBMISSIONS_COLUMNS
 from flows.annual_compliance import annual_compliance
 from warehouse import Warehouse
 
-AS_OF = date(2026, 1, 31)   # every 2024 and 2025 deadline has passed
+AS_OF = date(2026, 1, 31)  # every 2024 and 2025 deadline has passed
 
 
 def read_csv(path: Path) -> list[dict]:
@@ -43,10 +43,15 @@ def run(sample_dir: Path, inbox: Path, warehouse_dir: Path, database_url: str, y
     """One flow run on the sample; data only unless a test asks for the PDFs (``pdf=True``)."""
     extra.setdefault("pdf", False)
     with database(database_url):
-        return annual_compliance(year=year, as_of=AS_OF, inbox_dir=str(inbox),
-                                 registry_file=str(sample_dir / "registry.csv"),
-                                 extensions_file=str(sample_dir / "extensions.csv"),
-                                 warehouse_dir=str(warehouse_dir), **extra)
+        return annual_compliance(
+            year=year,
+            as_of=AS_OF,
+            inbox_dir=str(inbox),
+            registry_file=str(sample_dir / "registry.csv"),
+            extensions_file=str(sample_dir / "extensions.csv"),
+            warehouse_dir=str(warehouse_dir),
+            **extra,
+        )
 
 
 def latest_artifact(key: str):
@@ -56,8 +61,9 @@ def latest_artifact(key: str):
     from prefect.client.schemas.sorting import ArtifactSort
 
     with get_client(sync_client=True) as client:
-        found = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
-                                      sort=ArtifactSort.CREATED_DESC, limit=1)
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])), sort=ArtifactSort.CREATED_DESC, limit=1
+        )
     assert found, f"no artifact {key}"
     return found[0]
 
@@ -117,22 +123,31 @@ def test_annual_compliance_end_to_end(sample_dir, manifest, database_url, tmp_pa
     exported = (reports / "14" / "submissions.csv").read_bytes()
     again = run(sample_dir, inbox, warehouse_dir, database_url)
     assert (again["accepted"], again["unchanged"]) == (0, len(accepted))
-    assert {f for f, _ in again["rejected"]} == set(rejected)          # rejections are retried every run
+    assert {f for f, _ in again["rejected"]} == set(rejected)  # rejections are retried every run
     assert (reports / "14" / "submissions.csv").read_bytes() == exported
 
     # A resubmission becomes the next version and the one named in the export; withdrawing it rolls back.
     target = next(r for r in rows if r["status"] in ("on_time", "late") and r["consortium_id"].startswith("SX"))
     before = int(target["version"])
-    resubmitted = csv_bytes(minimal_fields(consortium_id=target["consortium_id"], kind=target["kind"],
-                                           submitted_on="2025-12-31", city_approved_on="2025-12-30"))
+    resubmitted = csv_bytes(
+        minimal_fields(
+            consortium_id=target["consortium_id"],
+            kind=target["kind"],
+            submitted_on="2025-12-31",
+            city_approved_on="2025-12-30",
+        )
+    )
     (inbox / "2025" / "resubmission.csv").write_bytes(resubmitted)
     third = run(sample_dir, inbox, warehouse_dir, database_url, provinces=["14"])
     assert third["accepted"] == 1 and set(third["provinces"]) == {"14"}
     updated = {(r["consortium_id"], r["kind"]): r for r in read_csv(reports / "14" / "submissions.csv")}
     row = updated[(target["consortium_id"], target["kind"])]
-    assert (row["source_file"], int(row["version"]), row["city_approved"]) == ("2025/resubmission.csv",
-                                                                              before + 1, "true")
-    assert row["status"] == target["status"]          # timeliness still judged on the first version
+    assert (row["source_file"], int(row["version"]), row["city_approved"]) == (
+        "2025/resubmission.csv",
+        before + 1,
+        "true",
+    )
+    assert row["status"] == target["status"]  # timeliness still judged on the first version
 
     handle = Warehouse.open(database_url)
     try:
@@ -153,12 +168,20 @@ def test_a_registry_fix_cures_a_rejected_file(sample_dir, tmp_path):
     first = run(sample_dir, inbox, tmp_path / "wh", url)
     assert [f for f, _ in first["rejected"]] == ["2025/new.csv"]
     registry = tmp_path / "registry.csv"
-    registry.write_text((sample_dir / "registry.csv").read_text(encoding="utf-8")
-                        + "SX-2025-09,新认定产教联合体,14,山西省,太原市,provincial,2025,某开发区,某学院,某企业,,,\n",
-                        encoding="utf-8")
+    registry.write_text(
+        (sample_dir / "registry.csv").read_text(encoding="utf-8")
+        + "SX-2025-09,新认定产教联合体,14,山西省,太原市,provincial,2025,某开发区,某学院,某企业,,,\n",
+        encoding="utf-8",
+    )
     with database(url):
-        second = annual_compliance(year=2025, as_of=AS_OF, inbox_dir=str(inbox), registry_file=str(registry),
-                                   warehouse_dir=str(tmp_path / "wh"), pdf=False)
+        second = annual_compliance(
+            year=2025,
+            as_of=AS_OF,
+            inbox_dir=str(inbox),
+            registry_file=str(registry),
+            warehouse_dir=str(tmp_path / "wh"),
+            pdf=False,
+        )
     assert second["accepted"] == 1 and second["rejected"] == []
     assert read_csv(tmp_path / "wh" / "reports" / "2025" / "_rejected.csv") == []
 
@@ -167,7 +190,7 @@ def test_odd_file_names_and_unforeseen_errors_never_stop_the_run(sample_dir, tmp
     """A GBK-encoded file name (unzipped from a Windows archive) and a reader bug are contained per file."""
     import os
 
-    import tasks.ingest
+    import tasks.intake
 
     inbox = tmp_path / "inbox" / "2025"
     inbox.mkdir(parents=True)
@@ -175,14 +198,14 @@ def test_odd_file_names_and_unforeseen_errors_never_stop_the_run(sample_dir, tmp
     (inbox / gbk_name).write_bytes(csv_bytes(minimal_fields()))
     (inbox / "boom.csv").write_bytes(csv_bytes(minimal_fields(consortium_id="SX-2024-02")))
     (inbox / "fine.csv").write_bytes(csv_bytes(minimal_fields(consortium_id="SX-2024-03")))
-    real = tasks.ingest.parse_submission
+    real = tasks.intake.parse_submission
 
     def flaky(name, *args, **kwargs):
         if name.endswith("boom.csv"):
             raise RuntimeError("reader bug")
         return real(name, *args, **kwargs)
 
-    monkeypatch.setattr(tasks.ingest, "parse_submission", flaky)
+    monkeypatch.setattr(tasks.intake, "parse_submission", flaky)
     url = f"sqlite:///{tmp_path / 'wh.db'}"
     result = run(sample_dir, tmp_path / "inbox", tmp_path / "wh", url)
     assert result["accepted"] == 2

@@ -10,19 +10,22 @@ import shutil
 
 import pandas as pd
 import pytest
-
-from chanjiao.cli import main as cli
-from chanjiao.exports import FINDINGS_COLUMNS
-from chanjiao.privacy import mask_name, mask_phone
-from chanjiao.timeliness import latest_versions
 from test_annual_compliance import latest_artifact, read_csv, run
+
+from chanjiao.common.exports import FINDINGS_COLUMNS
+from chanjiao.operations.cli import main as cli
+from chanjiao.quality.privacy import mask_name, mask_phone
+from chanjiao.quality.timeliness import latest_versions
 from warehouse import Warehouse
 
 
 def expected_by_file(manifest: dict) -> dict[tuple, bool | None]:
     """(file, field, rule, severity) → explained (None: not said), from the sample's answer key."""
-    return {(item["file"], fault["field"], fault["rule"], fault["severity"]): fault.get("explained")
-            for item in manifest["files"] for fault in item.get("faults") or []}
+    return {
+        (item["file"], fault["field"], fault["rule"], fault["severity"]): fault.get("explained")
+        for item in manifest["files"]
+        for fault in item.get("faults") or []
+    }
 
 
 @pytest.fixture
@@ -30,7 +33,7 @@ def ran(sample_dir, tmp_path, database_url):
     inbox = tmp_path / "inbox"
     shutil.copytree(sample_dir / "inbox", inbox)
     warehouse_dir = tmp_path / "warehouse"
-    first = run(sample_dir, inbox, warehouse_dir, database_url, year=2025)   # validates 2025 and 2024
+    first = run(sample_dir, inbox, warehouse_dir, database_url, year=2025)  # validates 2025 and 2024
     run(sample_dir, inbox, warehouse_dir, database_url, year=2024)
     return inbox, warehouse_dir, first
 
@@ -52,16 +55,22 @@ def test_the_sample_faults_are_found_exactly(ran, manifest, database_url):
 
     # Every version has exactly the findings its file was built to produce (all versions, not just the latest).
     expected = expected_by_file(manifest)
-    assert {(by_id[f["version_id"]].source_file, f["field"], f["rule"], f["severity"]) for f in stored} \
-        == set(expected)
+    assert {(by_id[f["version_id"]].source_file, f["field"], f["rule"], f["severity"]) for f in stored} == set(expected)
 
     # findings.csv lists the latest versions' findings, each explained as built.
     frame = pd.DataFrame([{**v.__dict__, "ingest_seq": v.id} for v in versions])
     latest = {(r.consortium_id, r.year, r.kind): r.source_file for r in latest_versions(frame).itertuples()}
-    rows = [r for year in ("2024", "2025") for province in ("14", "43")
-            for r in read_csv(reports / year / province / "findings.csv")]
-    exported = {(latest[(r["consortium_id"], int(r["year"]), r["kind"])], r["field"], r["rule"], r["severity"]):
-                r["explained"] == "true" for r in rows}
+    rows = [
+        r
+        for year in ("2024", "2025")
+        for province in ("14", "43")
+        for r in read_csv(reports / year / province / "findings.csv")
+    ]
+    exported = {
+        (latest[(r["consortium_id"], int(r["year"]), r["kind"])], r["field"], r["rule"], r["severity"]): r["explained"]
+        == "true"
+        for r in rows
+    }
     assert set(exported) == {key for key in expected if key[0] in set(latest.values())}
     for key, explained in exported.items():
         assert expected[key] in (None, explained), key
@@ -114,8 +123,24 @@ def test_overrides_are_kept_and_survive_reruns_and_unchanged_resubmissions(ran, 
         return next(r for r in rows if (r["consortium_id"], r["rule"]) == ("HN-2024-01", "yoy"))
 
     assert yoy_row()["explained"] == "false"
-    code = cli(["override", "--consortium", "HN-2024-01", "--year", "2025", "--kind", "summary", "--rule", "yoy",
-                "--reason", "园区新引进研发中心，经费到账大幅增加，已电话核实", "--by", "李审核", *storage])
+    code = cli(
+        [
+            "override",
+            "--consortium",
+            "HN-2024-01",
+            "--year",
+            "2025",
+            "--kind",
+            "summary",
+            "--rule",
+            "yoy",
+            "--reason",
+            "园区新引进研发中心，经费到账大幅增加，已电话核实",
+            "--by",
+            "李审核",
+            *storage,
+        ]
+    )
     assert code == 0
     run(sample_dir, inbox, warehouse_dir, database_url, year=2025, provinces=["43"])
     row = yoy_row()
@@ -128,8 +153,13 @@ def test_overrides_are_kept_and_survive_reruns_and_unchanged_resubmissions(ran, 
     run(sample_dir, inbox, warehouse_dir, database_url, year=2025, provinces=["43"])
     row = yoy_row()
     assert (row["version"], row["explained"], row["override_by"]) == ("2", "true", "李审核")
-    _resubmit(inbox, "2025/HN-2024-01-summary-2025.csv", "2025/HN-2024-01-summary-2025-v3.csv", "2025-12-11",
-              rd_income_10k="180")
+    _resubmit(
+        inbox,
+        "2025/HN-2024-01-summary-2025.csv",
+        "2025/HN-2024-01-summary-2025-v3.csv",
+        "2025-12-11",
+        rd_income_10k="180",
+    )
     run(sample_dir, inbox, warehouse_dir, database_url, year=2025, provinces=["43"])
     row = yoy_row()
     assert (row["version"], row["explained"], row["override_by"]) == ("3", "false", "")
@@ -137,7 +167,23 @@ def test_overrides_are_kept_and_survive_reruns_and_unchanged_resubmissions(ran, 
     # Fatal and veto findings cannot be overridden; the refusal is one clear line.
     capsys.readouterr()
     for rule, consortium in (("le", "HN-2024-04"), ("veto", "HN-2024-06")):
-        code = cli(["override", "--consortium", consortium, "--year", "2025", "--kind", "summary", "--rule", rule,
-                    "--reason", "x", "--by", "y", *storage])
+        code = cli(
+            [
+                "override",
+                "--consortium",
+                consortium,
+                "--year",
+                "2025",
+                "--kind",
+                "summary",
+                "--rule",
+                rule,
+                "--reason",
+                "x",
+                "--by",
+                "y",
+                *storage,
+            ]
+        )
         err = capsys.readouterr().err
         assert code == 2 and "cannot be overridden" in err and len(err.strip().splitlines()) == 1, err

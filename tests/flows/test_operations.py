@@ -17,9 +17,9 @@ import pikepdf
 import pytest
 from prefect.settings import PREFECT_API_URL
 from pypdf import PdfReader
-
 from test_annual_compliance import read_csv, run
-from chanjiao.errors import RunLocked
+
+from chanjiao.common.errors import RunLocked
 from warehouse import Warehouse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,9 +31,11 @@ def snapshot(root: Path) -> dict[str, tuple[str, int]]:
     """Every output under the warehouse folder (not the database, its locks or the server log): path →
     (sha256, mtime_ns)."""
     skipped = {"warehouse.db", "warehouse.db-wal", "warehouse.db-shm", "prefect-server.log"}
-    return {p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
-            for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name not in skipped and "locks" not in p.relative_to(root).parts}
+    return {
+        p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name not in skipped and "locks" not in p.relative_to(root).parts
+    }
 
 
 def changed(before: dict, after: dict) -> set[str]:
@@ -46,8 +48,9 @@ def pdf_text(path: Path) -> str:
 
 def late_resubmission(sample_dir: Path, inbox: Path) -> Path:
     """A third version of a Shanxi consortium's 2025 summary: a corrected figure, filed after the others."""
-    source = json.loads((sample_dir / "inbox" / "2025" / "SX-2024-06_2025_summary_v2（更正）.json")
-                        .read_text(encoding="utf-8"))
+    source = json.loads(
+        (sample_dir / "inbox" / "2025" / "SX-2024-06_2025_summary_v2（更正）.json").read_text(encoding="utf-8")
+    )
     source["fields"]["submitted_on"] = "2025年12月20日"
     source["fields"]["secretariat_area_m2"] = "318.3"
     target = inbox / "2025" / LATE_FILE
@@ -88,13 +91,21 @@ def test_operations_rerun_late_file_and_force(sample_dir, published):
     rerun = run(sample_dir, inbox, warehouse_dir, url, year=2025, pdf=True, provinces=[SHANXI])
     touched = changed(before, snapshot(warehouse_dir))
     assert touched, "the late file changed nothing"
-    assert all(p.startswith(f"reports/2025/{SHANXI}/") or p.startswith("receipts/2025/SX-")
-               or p == "reports/2025/_rejected.csv" for p in touched), touched
+    assert all(
+        p.startswith(f"reports/2025/{SHANXI}/")
+        or p.startswith("receipts/2025/SX-")
+        or p == "reports/2025/_rejected.csv"
+        for p in touched
+    ), touched
     assert not any(p.startswith(f"reports/2025/{HUNAN}/") or "HN-" in p for p in touched)
     assert rerun["pdfs"]["revised"] == [SHANXI, "SX-2024-06"]
-    assert {f"reports/2025/{SHANXI}/SX-2024-06.pdf", f"reports/2025/{SHANXI}/versions/SX-2024-06-v2.pdf",
-            f"reports/2025/{SHANXI}/province.pdf", f"reports/2025/{SHANXI}/versions/province-v2.pdf",
-            "receipts/2025/SX-2024-06-summary-v3.pdf"} <= touched
+    assert {
+        f"reports/2025/{SHANXI}/SX-2024-06.pdf",
+        f"reports/2025/{SHANXI}/versions/SX-2024-06-v2.pdf",
+        f"reports/2025/{SHANXI}/province.pdf",
+        f"reports/2025/{SHANXI}/versions/province-v2.pdf",
+        "receipts/2025/SX-2024-06-summary-v3.pdf",
+    } <= touched
     # The other Shanxi reports did not change: their inputs did not (the corrected figure is not a peer figure).
     assert f"reports/2025/{SHANXI}/SX-2024-01.pdf" not in touched
 
@@ -168,26 +179,45 @@ def test_a_run_killed_mid_render_leaves_no_partial_file_and_the_next_run_complet
     inbox, warehouse_dir = tmp_path / "inbox", tmp_path / "warehouse"
     shutil.copytree(sample_dir / "inbox", inbox)
     url = f"sqlite:///{tmp_path / 'warehouse.db'}"
-    command = [sys.executable, "-m", "chanjiao.cli", "run", "--year", "2025", "--inbox", str(inbox),
-               "--registry", str(sample_dir / "registry.csv"), "--extensions", str(sample_dir / "extensions.csv"),
-               "--warehouse", str(warehouse_dir), "--database-url", url, "--as-of", "2026-01-10", "--no-progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "chanjiao.operations.cli",
+        "run",
+        "--year",
+        "2025",
+        "--inbox",
+        str(inbox),
+        "--registry",
+        str(sample_dir / "registry.csv"),
+        "--extensions",
+        str(sample_dir / "extensions.csv"),
+        "--warehouse",
+        str(warehouse_dir),
+        "--database-url",
+        url,
+        "--as-of",
+        "2026-01-10",
+        "--no-progress",
+    ]
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "CHANJIAO_REPORT_WORKERS": "2"}
-    process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     reports = warehouse_dir / "reports" / "2025"
     deadline = time.monotonic() + 240
     try:
         while time.monotonic() < deadline and process.poll() is None:
-            if len(list(reports.glob("*/*.pdf"))) >= 2:   # mid-render: some reports written, most not
+            if len(list(reports.glob("*/*.pdf"))) >= 2:  # mid-render: some reports written, most not
                 break
             time.sleep(0.05)
         assert process.poll() is None, "the run finished before it could be interrupted"
-        os.killpg(process.pid, signal.SIGKILL)            # the CLI and its render workers, at once
+        os.killpg(process.pid, signal.SIGKILL)  # the CLI and its render workers, at once
     finally:
         process.wait(30)
     written = sorted(reports.glob("*/*.pdf"))
     assert 2 <= len(written) < 23, "the kill did not land mid-render"
-    for pdf in written:                                   # whatever is under a report's name is whole
+    for pdf in written:  # whatever is under a report's name is whole
         with pikepdf.open(pdf) as document:
             assert len(document.pages) >= 1
     for table in reports.glob("*/*.csv"):
@@ -199,8 +229,11 @@ def test_a_run_killed_mid_render_leaves_no_partial_file_and_the_next_run_complet
 
     result = run(sample_dir, inbox, warehouse_dir, url, year=2025, pdf=True)
     assert not list(warehouse_dir.rglob("*.tmp"))
-    scored = {cid for province in (SHANXI, HUNAN) for cid in
-              (row["consortium_id"] for row in read_csv(reports / province / "scores.csv"))}
+    scored = {
+        cid
+        for province in (SHANXI, HUNAN)
+        for cid in (row["consortium_id"] for row in read_csv(reports / province / "scores.csv"))
+    }
     for cid in scored:
         province = SHANXI if cid.startswith("SX") else HUNAN
         with pikepdf.open(reports / province / f"{cid}.pdf") as document:
@@ -210,7 +243,7 @@ def test_a_run_killed_mid_render_leaves_no_partial_file_and_the_next_run_complet
         recorded = {r.subject: r.version for r in warehouse.report_versions(2025, kind="consortium")}
     finally:
         warehouse.close()
-    assert recorded == {cid: 1 for cid in scored}      # the interrupted run published nothing half-way
+    assert recorded == {cid: 1 for cid in scored}  # the interrupted run published nothing half-way
     assert result["pdfs"]["revised"] == []
 
 
@@ -219,7 +252,7 @@ def test_a_pdf_that_cannot_be_written_fails_the_run_after_the_others_are_publish
 
     url, warehouse_dir = f"sqlite:///{tmp_path / 'warehouse.db'}", tmp_path / "warehouse"
     blocked = warehouse_dir / "reports" / "2025" / SHANXI / "SX-2024-01.pdf"
-    blocked.mkdir(parents=True)          # a folder where the PDF should go: renaming the PDF into place fails
+    blocked.mkdir(parents=True)  # a folder where the PDF should go: renaming the PDF into place fails
     with pytest.raises(Exception, match=r"1 PDFs of 2025 not written \(the others are published\).*SX-2024-01\.pdf"):
         run(sample_dir, sample_dir / "inbox", warehouse_dir, url, year=2025, pdf=True, provinces=[SHANXI])
     assert "1 PDFs not written" in latest_artifact("annual-compliance-2025").data
@@ -230,7 +263,7 @@ def test_a_pdf_that_cannot_be_written_fails_the_run_after_the_others_are_publish
         warehouse.close()
     assert "SX-2024-01" not in recorded and {"SX-2024-02", SHANXI} <= recorded
 
-    blocked.rmdir()                      # the operator fixes the folder; the next run renders just that one
+    blocked.rmdir()  # the operator fixes the folder; the next run renders just that one
     again = run(sample_dir, sample_dir / "inbox", warehouse_dir, url, year=2025, pdf=True, provinces=[SHANXI])
     assert again["pdfs"]["rendered"] == 1 and again["pdfs"]["actions"]["consortium"]["new"] == 1
     with pikepdf.open(blocked) as document:

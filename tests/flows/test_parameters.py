@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from prefect.utilities.callables import parameter_schema
 
-from chanjiao.reference import known_province_codes
+from chanjiao.reference.registry import known_province_codes
 from flows.annual_compliance import annual_compliance
 from flows.deadlines import after_deadline, deadline_reminder
 
@@ -40,17 +40,23 @@ def test_an_unknown_province_is_refused_before_the_run_starts():
         annual_compliance.validate_parameters({"year": 2025, "provinces": ["99"]})
 
 
-@pytest.mark.parametrize("year, reason", [(2035, "later than the as-of date 2026-01-10"),
-                                          (2023, "the first were recognised in 2024")])
+@pytest.mark.parametrize(
+    "year, reason", [(2035, "later than the as-of date 2026-01-10"), (2023, "the first were recognised in 2024")]
+)
 def test_the_flow_itself_refuses_a_year_nothing_is_due_for(year, reason, sample_dir, tmp_path, monkeypatch):
     """Scheduled or API-triggered runs bypass the CLI's checks: the flow refuses too, before any export
     (before, 2035 was exported with every consortium 0.0 不合格)."""
     from datetime import date
 
-    from chanjiao.errors import ConfigurationError
+    from chanjiao.common.errors import ConfigurationError
 
     monkeypatch.setenv("CHANJIAO_DATABASE_URL", f"sqlite:///{tmp_path / 'warehouse.db'}")
     with pytest.raises(ConfigurationError, match=reason):
-        annual_compliance(year=year, as_of=date(2026, 1, 10), inbox_dir=str(sample_dir / "inbox"),
-                          registry_file=str(sample_dir / "registry.csv"), warehouse_dir=str(tmp_path / "warehouse"))
+        annual_compliance(
+            year=year,
+            as_of=date(2026, 1, 10),
+            inbox_dir=str(sample_dir / "inbox"),
+            registry_file=str(sample_dir / "registry.csv"),
+            warehouse_dir=str(tmp_path / "warehouse"),
+        )
     assert not (tmp_path / "warehouse" / "reports" / str(year)).exists()

@@ -13,14 +13,16 @@ import shutil
 import pikepdf
 import pytest
 from pypdf import PdfReader
-
 from test_annual_compliance import read_csv, run
-from chanjiao.quality import Override
+
+from chanjiao.quality.checks import Override
 from warehouse import Warehouse
 
 HOSTILE_TITLE = '<img src="file:///etc/passwd">校企共育'
-HOSTILE_TEXT = ('<link rel=attachment href="file:///etc/passwd"></style><style>body{display:none}</style>'
-                '@import url(file:///etc/hostname); 联合体坚持产教融合。')
+HOSTILE_TEXT = (
+    '<link rel=attachment href="file:///etc/passwd"></style><style>body{display:none}</style>'
+    "@import url(file:///etc/hostname); 联合体坚持产教融合。"
+)
 PLANTED = "HN-2025-01"
 
 
@@ -48,17 +50,34 @@ def reports(sample_dir, tmp_path_factory):
     run(sample_dir, inbox, warehouse_dir, url, year=2024)
     run(sample_dir, inbox, warehouse_dir, url, year=2025)
     # A reviewer accepts a warning and, as people do, quotes the contact in the reason.
-    warning = next(f for f in read_csv(warehouse_dir / "reports" / "2025" / "43" / "findings.csv")
-                   if f["severity"] == "warning" and f["rule"] != "veto")
+    warning = next(
+        f
+        for f in read_csv(warehouse_dir / "reports" / "2025" / "43" / "findings.csv")
+        if f["severity"] == "warning" and f["rule"] != "veto"
+    )
     warehouse = Warehouse.open(url)
     try:
-        version = next(v for v in warehouse.versions(year=2025, consortium_ids=[warning["consortium_id"]])
-                       if v.kind == warning["kind"] and v.version == int(warning["version"]))
+        version = next(
+            v
+            for v in warehouse.versions(year=2025, consortium_ids=[warning["consortium_id"]])
+            if v.kind == warning["kind"] and v.version == int(warning["version"])
+        )
         contact = warehouse.values(version.id)
         reason = f"已电话核实（联系人{contact['contact_name'].value} {contact['contact_phone'].value}）"
-        warehouse.add_override(Override(consortium_id=warning["consortium_id"], year=2025, kind=warning["kind"],
-                                        field=warning["field"], rule=warning["rule"], value=warning["value"],
-                                        reason=reason, by="李审核", at=None), version.id)
+        warehouse.add_override(
+            Override(
+                consortium_id=warning["consortium_id"],
+                year=2025,
+                kind=warning["kind"],
+                field=warning["field"],
+                rule=warning["rule"],
+                value=warning["value"],
+                reason=reason,
+                by="李审核",
+                at=None,
+            ),
+            version.id,
+        )
     finally:
         warehouse.close()
     result = run(sample_dir, inbox, warehouse_dir, url, year=2025, pdf=True)
@@ -88,9 +107,18 @@ def test_consortium_report_shows_its_name_total_grade_and_chapters_in_chinese(re
     for row in _scores(warehouse_dir, "14")[:3]:
         pages = _text(warehouse_dir / "reports" / "2025" / "14" / f"{row['consortium_id']}.pdf")
         whole = _flat("\n".join(pages))
-        assert _flat(row["name"]) in _flat(pages[0])                      # the cover
-        for heading in ("目录", "一、总体评价", "二、指标得分与全省中位数", "建设进度（里程碑）", "材料报送情况",
-                        "数据质量问题", "典型案例", "附录报送数据与来源", "山西省教育厅"):
+        assert _flat(row["name"]) in _flat(pages[0])  # the cover
+        for heading in (
+            "目录",
+            "一、总体评价",
+            "二、指标得分与全省中位数",
+            "建设进度（里程碑）",
+            "材料报送情况",
+            "数据质量问题",
+            "典型案例",
+            "附录报送数据与来源",
+            "山西省教育厅",
+        ):
             assert heading in whole, heading
         headline = _flat(next(p for p in pages[2:] if "一、总体评价" in p))
         assert f"总分（满分100）{row['total']}" in headline and f"评价等级{row['grade']}" in headline
@@ -103,7 +131,7 @@ def test_every_page_has_the_running_header_and_numbered_footer(reports):
     for number, text in enumerate(pages[1:], start=2):
         assert _flat(f"第 {number} 页 / 共 {len(pages)} 页") in _flat(text)
         assert "株洲市轨道交通市域产教联合体·2025年度" in _flat(text)
-    assert "第 1 页" not in pages[0]          # the cover carries neither
+    assert "第 1 页" not in pages[0]  # the cover carries neither
 
 
 def test_table_of_contents_page_numbers_point_at_their_chapters(reports):
@@ -130,8 +158,7 @@ def test_pdfs_are_pdfa_3b_tagged_with_metadata_bookmarks_and_cjk_fonts(reports):
         with pdf.open_outline() as outline:
             titles = [item.title for item in outline.root]
         assert titles[:3] == ["封面", "目录", "一、总体评价"] and "附录　报送数据与来源" in titles
-        fonts = {str(font.get("/BaseFont")) for page in pdf.pages
-                 for font in page.Resources.get("/Font", {}).values()}
+        fonts = {str(font.get("/BaseFont")) for page in pdf.pages for font in page.Resources.get("/Font", {}).values()}
         assert fonts and all(re.search(r"\+Noto-Sans-CJK-SC", f) for f in fonts), fonts
 
 
@@ -146,12 +173,14 @@ def test_consortium_attachment_parses_back_to_its_scores_points_and_findings(rep
         assert str(spec.obj.AFRelationship) == "/Data"
     assert f"{document['score']['total']:.1f}" == row["total"] and document["score"]["grade"] == row["grade"]
     assert {i["indicator"]: f"{i['score']:.2f}" for i in document["indicators"]} == {
-        code: row[code] for code in ("I1", "I2", "I3", "I4", "I5", "I6", "I7")}
+        code: row[code] for code in ("I1", "I2", "I3", "I4", "I5", "I6", "I7")
+    }
     points = [p for p in read_csv(folder / "points.csv") if p["consortium_id"] == "HN-2024-06"]
     assert {p["point"]: f"{p['score']:.2f}" for p in document["points"]} == {p["point"]: p["score"] for p in points}
     findings = [f for f in read_csv(folder / "findings.csv") if f["consortium_id"] == "HN-2024-06"]
     assert sorted((f["rule"], f["field"]) for f in document["findings"]) == sorted(
-        (f["rule"], f["field"]) for f in findings)
+        (f["rule"], f["field"]) for f in findings
+    )
     assert any(f["rule"] == "veto" for f in document["findings"])
 
 
@@ -164,8 +193,16 @@ def test_province_report_embeds_the_exports_and_lists_the_provinces_findings(rep
     for name, content in attached.items():
         assert content == (folder / name).read_bytes(), name
     text = _flat("\n".join(_text(folder / "province.pdf")))
-    for heading in ("排名与等级", "得分分布与指标中位数", "材料报送情况", "数据质量", "连续两年未完成年度计划的联合体",
-                    "推荐国家级候选", "产业布局契合度", "附录评价指标体系"):
+    for heading in (
+        "排名与等级",
+        "得分分布与指标中位数",
+        "材料报送情况",
+        "数据质量",
+        "连续两年未完成年度计划的联合体",
+        "推荐国家级候选",
+        "产业布局契合度",
+        "附录评价指标体系",
+    ):
         assert heading in text, heading
     assert "邵阳经济技术开发区轻工制造市域产教联合体" in text.split("连续两年未完成年度计划的联合体")[-1]
     # Shanxi has no industry layout table: no alignment chapter.
@@ -200,16 +237,21 @@ def test_no_contact_appears_unmasked_in_any_pdf_html_or_attachment(reports):
         values = warehouse.values_for([v.id for v in warehouse.versions()])
     finally:
         warehouse.close()
-    secrets = {str(fields[code].value) for fields in values.values() for code in ("contact_name", "contact_phone")
-               if code in fields and fields[code].value}
+    secrets = {
+        str(fields[code].value)
+        for fields in values.values()
+        for code in ("contact_name", "contact_phone")
+        if code in fields and fields[code].value
+    }
     secrets |= {re.sub(r"\D", "", s) for s in secrets if re.search(r"\d{7}", s)}
     assert "0744-6673594" in secrets and "何红红" in secrets
     outputs = list((warehouse_dir / "reports" / "2025").rglob("*.pdf")) + list(
-        (warehouse_dir / "receipts" / "2025").glob("*.pdf"))
+        (warehouse_dir / "receipts" / "2025").glob("*.pdf")
+    )
     for path in outputs:
         with pikepdf.open(path) as pdf:
             attached = " ".join(spec.get_file().read_bytes().decode("utf-8") for spec in pdf.attachments.values())
-        html = path.with_suffix(".html")      # archived versions (versions/) have no HTML beside them
+        html = path.with_suffix(".html")  # archived versions (versions/) have no HTML beside them
         seen = "\n".join(_text(path)) + (html.read_text(encoding="utf-8") if html.exists() else "") + attached
         digits = re.sub(r"\D", "", seen)
         leaked = [s for s in secrets if s in seen or (s.isdigit() and s in digits)]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from chanjiao.errors import ConfigurationError
-from chanjiao.settings import Settings
+from chanjiao.common.errors import ConfigurationError
+from chanjiao.operations.settings import Settings
 from flows.annual_compliance import annual_compliance
 
 
@@ -17,9 +17,14 @@ def test_a_run_uses_the_url_in_the_secret_block(sample_dir, tmp_path, monkeypatc
     Secret(value=f"sqlite:///{elsewhere}").save("chanjiao-warehouse-test", overwrite=True)
     monkeypatch.delenv("CHANJIAO_DATABASE_URL", raising=False)
     monkeypatch.setenv("CHANJIAO_DATABASE_SECRET", "chanjiao-warehouse-test")
-    result = annual_compliance(year=2025, provinces=["43"], pdf=False, inbox_dir=str(sample_dir / "inbox"),
-                               registry_file=str(sample_dir / "registry.csv"),
-                               warehouse_dir=str(tmp_path / "warehouse"))
+    result = annual_compliance(
+        year=2025,
+        provinces=["43"],
+        pdf=False,
+        inbox_dir=str(sample_dir / "inbox"),
+        registry_file=str(sample_dir / "registry.csv"),
+        warehouse_dir=str(tmp_path / "warehouse"),
+    )
     assert elsewhere.exists() and not (tmp_path / "warehouse" / "warehouse.db").exists()
     assert result["warehouse"] == f"sqlite:///{elsewhere}"
     assert (tmp_path / "warehouse" / "reports" / "2025" / "43" / "scores.csv").exists()

@@ -7,7 +7,7 @@ import time
 
 import yaml
 
-from chanjiao.settings import PROJECT_ROOT
+from chanjiao.operations.settings import PROJECT_ROOT
 
 
 def deployed_flows():
@@ -32,15 +32,19 @@ def test_every_deployed_flow_has_a_timeout_above_the_national_benchmark():
 def test_a_hung_run_ends_timed_out(monkeypatch, sample_dir, tmp_path):
     import flows.annual_compliance as module
 
-    def stuck(*args, **kwargs):               # a registry on a network share that stopped answering
+    def stuck(*args, **kwargs):  # a registry on a network share that stopped answering
         time.sleep(60)
 
     monkeypatch.setattr(module, "load_reference_data", stuck)
     monkeypatch.setenv("CHANJIAO_DATABASE_URL", f"sqlite:///{tmp_path / 'warehouse.db'}")
     started = time.monotonic()
     state = module.annual_compliance.with_options(timeout_seconds=2)(
-        year=2025, inbox_dir=str(sample_dir / "inbox"), registry_file=str(sample_dir / "registry.csv"),
-        warehouse_dir=str(tmp_path / "warehouse"), return_state=True)
+        year=2025,
+        inbox_dir=str(sample_dir / "inbox"),
+        registry_file=str(sample_dir / "registry.csv"),
+        warehouse_dir=str(tmp_path / "warehouse"),
+        return_state=True,
+    )
     assert state.name == "TimedOut" and state.is_failed(), state
     assert time.monotonic() - started < 30
 

@@ -20,8 +20,11 @@ from integration_support import PrefectServer, start_prefect_server, stop_prefec
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "integration: starts a real Prefect server and workers as subprocesses "
-                                       "(minutes; deselect with -m 'not integration')")
+    config.addinivalue_line(
+        "markers",
+        "integration: starts a real Prefect server and workers as subprocesses "
+        "(minutes; deselect with -m 'not integration')",
+    )
 
 
 @pytest.fixture(scope="module")

@@ -38,8 +38,8 @@ def tail(path: Path, lines: int = 60) -> str:
 
 @dataclass
 class PrefectServer:
-    url: str                 # http://127.0.0.1:PORT
-    home: Path               # PREFECT_HOME of the server and of every client the tests start
+    url: str  # http://127.0.0.1:PORT
+    home: Path  # PREFECT_HOME of the server and of every client the tests start
     log: Path
     process: subprocess.Popen
 
@@ -49,19 +49,31 @@ class PrefectServer:
 
     def client_env(self, **extra: str) -> dict[str, str]:
         """For a Prefect CLI subprocess (deploy, worker) talking to this server."""
-        return {**clean_environment(), "PREFECT_HOME": str(self.home), "PREFECT_API_URL": self.api_url,
-                "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_CLI_PROMPT": "false",
-                "PYTHONUNBUFFERED": "1", **extra}
+        return {
+            **clean_environment(),
+            "PREFECT_HOME": str(self.home),
+            "PREFECT_API_URL": self.api_url,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_CLI_PROMPT": "false",
+            "PYTHONUNBUFFERED": "1",
+            **extra,
+        }
 
-    def prefect(self, *args: str, log: Path, timeout: float, env: dict[str, str] | None = None,
-                cwd: Path = PROJECT) -> int:
+    def prefect(
+        self, *args: str, log: Path, timeout: float, env: dict[str, str] | None = None, cwd: Path = PROJECT
+    ) -> int:
         """``prefect ARGS`` (this interpreter's, so the project's virtualenv) with its output in ``log``; its
         exit code. Past ``timeout`` its whole process group (a worker's flow runs too) is killed and
         :class:`subprocess.TimeoutExpired` raised."""
         with open(log, "ab") as out:
-            process = subprocess.Popen([sys.executable, "-m", "prefect", *args], cwd=cwd,
-                                       env=env or self.client_env(), stdout=out, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                [sys.executable, "-m", "prefect", *args],
+                cwd=cwd,
+                env=env or self.client_env(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             return process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -75,19 +87,27 @@ def start_prefect_server(home: Path, *, scheduler: bool = False, attempt: int = 
     nightly, should the clock be near); the schedules test turns it on. ``settings``: more PREFECT_* values."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**clean_environment(),
-           "PREFECT_HOME": str(home),
-           "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_UI_ENABLED": "false",              # no UI build to copy: a faster start
-           "PREFECT_UI_URL": url,                      # links in notifications
-           "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "true" if scheduler else "false",
-           "PYTHONUNBUFFERED": "1", **settings}
+    env = {
+        **clean_environment(),
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",  # no UI build to copy: a faster start
+        "PREFECT_UI_URL": url,  # links in notifications
+        "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "true" if scheduler else "false",
+        "PYTHONUNBUFFERED": "1",
+        **settings,
+    }
     log = home / "server.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                                    "--port", str(port)], cwd=home, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=home,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = PrefectServer(url=url, home=home, log=log, process=process)
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S
     while True:
@@ -126,10 +146,12 @@ def stop_prefect_server(server: PrefectServer) -> None:
 
 def deploy_project(server: PrefectServer, logs: Path, pool: str = "chanjiao") -> None:
     """What the README says an operator does once: the process work pool, then `prefect deploy --all`."""
-    assert server.prefect("work-pool", "create", pool, "--type", "process", log=logs / "pool.log",
-                          timeout=120) == 0, tail(logs / "pool.log")
-    assert server.prefect("deploy", "--all", "--no-prompt", log=logs / "deploy.log",
-                          timeout=300) == 0, tail(logs / "deploy.log")
+    assert server.prefect("work-pool", "create", pool, "--type", "process", log=logs / "pool.log", timeout=120) == 0, (
+        tail(logs / "pool.log")
+    )
+    assert server.prefect("deploy", "--all", "--no-prompt", log=logs / "deploy.log", timeout=300) == 0, tail(
+        logs / "deploy.log"
+    )
 
 
 def copy_sample(root: Path) -> Path:

@@ -21,7 +21,7 @@ import json
 import os
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from integration_support import PrefectServer, start_prefect_server, stop_prefect_server, tail
 
-from chanjiao.notifications import ENTRY_POINT, entry_point_installed
+from chanjiao.operations.notifications import ENTRY_POINT, entry_point_installed
 
 pytestmark = pytest.mark.integration
 
@@ -65,6 +65,7 @@ def after_deadline(mode: str = "ok"):
 
 # --- the server, with the entry point ---------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory) -> PrefectServer:
     """The conftest's server, started with the `prefect.collections` entry point of chanjiao visible to it."""
@@ -72,10 +73,10 @@ def prefect_server(tmp_path_factory) -> PrefectServer:
     if not entry_point_installed():
         dist = site / "chanjiao_notification_blocks-0.0.0.dist-info"
         dist.mkdir()
-        (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: chanjiao-notification-blocks\n"
-                                       "Version: 0.0.0\n", encoding="utf-8")
-        (dist / "entry_points.txt").write_text(f"[prefect.collections]\nchanjiao = {ENTRY_POINT}\n",
-                                               encoding="utf-8")
+        (dist / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: chanjiao-notification-blocks\nVersion: 0.0.0\n", encoding="utf-8"
+        )
+        (dist / "entry_points.txt").write_text(f"[prefect.collections]\nchanjiao = {ENTRY_POINT}\n", encoding="utf-8")
     before = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(site), before) if p)
     started = time.monotonic()
@@ -84,7 +85,7 @@ def prefect_server(tmp_path_factory) -> PrefectServer:
             try:
                 server = start_prefect_server(tmp_path_factory.mktemp("prefect-home"))
                 break
-            except RuntimeError as exc:      # the free port was taken by another process before the server bound it
+            except RuntimeError as exc:  # the free port was taken by another process before the server bound it
                 if "address already in use" not in str(exc) or attempt == 2:
                     raise
     finally:
@@ -98,6 +99,7 @@ def prefect_server(tmp_path_factory) -> PrefectServer:
 
 
 # --- a local webhook ----------------------------------------------------------------------------------------
+
 
 class Inbox:
     """What the local webhook received: dicts with path, query (decoded once), raw_query, headers, json, at."""
@@ -150,9 +152,17 @@ def webhook():
                 data = json.loads(body.decode("utf-8"))
             except ValueError:
                 data = None
-            inbox.add({"path": parts.path, "raw_query": parts.query, "query": parse_qs(parts.query),
-                       "headers": dict(self.headers), "json": data, "at": time.time()})
-            answer = b'{"errcode":0,"errmsg":"ok"}'           # what DingTalk answers; others ignore it
+            inbox.add(
+                {
+                    "path": parts.path,
+                    "raw_query": parts.query,
+                    "query": parse_qs(parts.query),
+                    "headers": dict(self.headers),
+                    "json": data,
+                    "at": time.time(),
+                }
+            )
+            answer = b'{"errcode":0,"errmsg":"ok"}'  # what DingTalk answers; others ignore it
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(answer)))
@@ -173,6 +183,7 @@ def webhook():
 
 # --- the project, deployed ----------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def project(prefect_api: PrefectServer, tmp_path_factory) -> Path:
     """The work pool and the deployments (as `prefect deploy` would make them from a prefect.yaml, in-process:
@@ -187,14 +198,20 @@ def project(prefect_api: PrefectServer, tmp_path_factory) -> Path:
     (folder / "stand_in_flows.py").write_text(FLOWS, encoding="utf-8")
     started = time.monotonic()
     with get_client(sync_client=True) as client:
-        client.create_work_pool(WorkPoolCreate(name=POOL, type="process",
-                                               base_job_template=ProcessWorker.get_default_base_job_template()))
+        client.create_work_pool(
+            WorkPoolCreate(name=POOL, type="process", base_job_template=ProcessWorker.get_default_base_job_template())
+        )
     once = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW)
-    for entrypoint, name, limit in (("annual_compliance", "nightly", once),
-                                    ("after_deadline", "after-deadline", None)):
+    for entrypoint, name, limit in (("annual_compliance", "nightly", once), ("after_deadline", "after-deadline", None)):
         flow.from_source(str(folder), f"stand_in_flows.py:{entrypoint}").deploy(
-            name, work_pool_name=POOL, concurrency_limit=limit, build=False, push=False, print_next_steps=False,
-            ignore_warnings=True)
+            name,
+            work_pool_name=POOL,
+            concurrency_limit=limit,
+            build=False,
+            push=False,
+            print_next_steps=False,
+            ignore_warnings=True,
+        )
     with get_client(sync_client=True) as client:
         nightly = client.read_deployment_by_name("annual-compliance/nightly")
     assert nightly.concurrency_options.collision_strategy == "CANCEL_NEW"
@@ -206,7 +223,7 @@ def project(prefect_api: PrefectServer, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def notifications(prefect_api, project, webhook):
-    from chanjiao.notifications import setup_notifications
+    from chanjiao.operations.notifications import setup_notifications
 
     url, _ = webhook
     return setup_notifications(f"{url}/hook")
@@ -214,11 +231,11 @@ def notifications(prefect_api, project, webhook):
 
 def trigger(name: str, parameters: dict, due_seconds_ago: float = 0):
     """What `prefect deployment run NAME -p …` does (or the scheduler, for a run due some time ago)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from prefect.deployments import run_deployment
 
-    due = datetime.now(timezone.utc) - timedelta(seconds=due_seconds_ago) if due_seconds_ago else None
+    due = datetime.now(UTC) - timedelta(seconds=due_seconds_ago) if due_seconds_ago else None
     return run_deployment(name, parameters=parameters, timeout=0, scheduled_time=due).id
 
 
@@ -254,8 +271,10 @@ def flow_run_events(server: PrefectServer, flow_run_id) -> list[dict]:
     """The events the server recorded for a flow run (oldest first)."""
     import httpx
 
-    response = httpx.post(f"{server.api_url}/events/filter", json={
-        "filter": {"resource": {"id": [f"prefect.flow-run.{flow_run_id}"]}, "order": "ASC"}, "limit": 50})
+    response = httpx.post(
+        f"{server.api_url}/events/filter",
+        json={"filter": {"resource": {"id": [f"prefect.flow-run.{flow_run_id}"]}, "order": "ASC"}, "limit": 50},
+    )
     response.raise_for_status()
     return response.json()["events"]
 
@@ -274,15 +293,18 @@ def wait_for_event(server: PrefectServer, flow_run_id, name: str, timeout: float
 
 # --- failed, timed out, crashed, skipped --------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def unattended_runs(prefect_api, project, notifications, tmp_path_factory):
     """One worker pass over: a run that times out, one that kills its own process, and two nightly runs at
     once (the deployment's limit of one cancels whichever comes second)."""
     log = tmp_path_factory.mktemp("worker") / "worker.log"
-    runs = {"timeout": trigger("after-deadline/after-deadline", {"mode": "timeout"}),
-            "crash": trigger("after-deadline/after-deadline", {"mode": "crash"}),
-            "nightly-1": trigger("annual-compliance/nightly", {"mode": "sleep", "seconds": 4}),
-            "nightly-2": trigger("annual-compliance/nightly", {"mode": "sleep", "seconds": 4})}
+    runs = {
+        "timeout": trigger("after-deadline/after-deadline", {"mode": "timeout"}),
+        "crash": trigger("after-deadline/after-deadline", {"mode": "crash"}),
+        "nightly-1": trigger("annual-compliance/nightly", {"mode": "sleep", "seconds": 4}),
+        "nightly-2": trigger("annual-compliance/nightly", {"mode": "sleep", "seconds": 4}),
+    }
     seconds = run_worker_once(prefect_api, log)
     print(f"worker pass over 4 runs: {seconds:.1f} s")
     states = {key: final_state(run_id, log) for key, run_id in runs.items()}
@@ -323,8 +345,9 @@ def test_run_cancelled_by_the_concurrency_limit_notifies_as_skipped(prefect_api,
     _, inbox = webhook
     states = unattended_runs["states"]
     pair = {key: states[key] for key in ("nightly-1", "nightly-2")}
-    assert sorted(s.type.value for s in pair.values()) == ["CANCELLED", "COMPLETED"], \
+    assert sorted(s.type.value for s in pair.values()) == ["CANCELLED", "COMPLETED"], (
         f"{pair!r}\n{tail(unattended_runs['log'])}"
+    )
     [skipped] = [key for key, s in pair.items() if s.is_cancelled()]
     [ran] = [key for key, s in pair.items() if s.is_completed()]
     skipped_id, ran_id = unattended_runs["ids"][skipped], unattended_runs["ids"][ran]
@@ -356,14 +379,16 @@ def test_an_operators_cancellation_notifies_nobody(prefect_api, webhook, notific
     with get_client(sync_client=True) as client:
         client.set_flow_run_state(run_id, Cancelled(message="cancelled by an operator"), force=True)
     wait_for_event(prefect_api, run_id, "prefect.flow-run.Cancelled")
-    time.sleep(6)                                            # the skipped message came within ~1 s above
+    time.sleep(6)  # the skipped message came within ~1 s above
     assert not inbox.matching(lambda m: str(run_id) in _text(m))
 
 
 # --- the missed night (proactive) ---------------------------------------------------------------------------
 
-def test_no_completed_nightly_run_in_the_window_notifies(prefect_api, project, webhook, notifications,
-                                                         unattended_runs, tmp_path):
+
+def test_no_completed_nightly_run_in_the_window_notifies(
+    prefect_api, project, webhook, notifications, unattended_runs, tmp_path
+):
     """With the window compressed to 30 s:
 
     1. the worker is "dead": a nightly run is due, goes Late and nothing completes → the server sends the
@@ -373,7 +398,7 @@ def test_no_completed_nightly_run_in_the_window_notifies(prefect_api, project, w
        window that its Pending event opened would have ended, and the next message only a window after the
        completion (last run: Completed).
     """
-    from chanjiao.notifications import setup_notifications
+    from chanjiao.operations.notifications import setup_notifications
 
     url, inbox = webhook
     window = 30
@@ -386,7 +411,7 @@ def test_no_completed_nightly_run_in_the_window_notifies(prefect_api, project, w
     run_id = trigger("annual-compliance/nightly", {"mode": "sleep", "seconds": 12}, due_seconds_ago=60)
     first = inbox.wait_for(lambda m: missed(m) and m["at"] > t0, timeout=window + 40, server=prefect_api)
     print(f"missed message 1 at +{first['at'] - t0:.1f} s (window {window} s)")
-    assert first["at"] - t0 >= window - 6                    # not before the window (bucket from the setup on)
+    assert first["at"] - t0 >= window - 6  # not before the window (bucket from the setup on)
     assert read_flow_run(run_id).state.name == "Late"
     text = _text(first)
     assert "夜间运行未完成" in first["json"]["subject"] and "last run: Late" in first["json"]["subject"]
@@ -427,24 +452,24 @@ def test_no_completed_nightly_run_in_the_window_notifies(prefect_api, project, w
 
 # --- DingTalk with 加签 --------------------------------------------------------------------------------------
 
-def test_signed_dingtalk_robot_is_signed_by_the_server_when_it_sends(prefect_api, project, webhook,
-                                                                      notifications):
+
+def test_signed_dingtalk_robot_is_signed_by_the_server_when_it_sends(prefect_api, project, webhook, notifications):
     from prefect.client.orchestration import get_client
 
-    from chanjiao.notifications import BLOCK_TYPE_SLUG, DINGTALK_BLOCK_TYPE_SLUG, setup_notifications
+    from chanjiao.operations.notifications import BLOCK_TYPE_SLUG, DINGTALK_BLOCK_TYPE_SLUG, setup_notifications
 
     url, inbox = webhook
     robot = f"{url}/robot/send?access_token={ACCESS_TOKEN}"
     setup = setup_notifications(robot, payload="dingtalk", secret=SECRET)
     again = setup_notifications(robot, payload="dingtalk", secret=SECRET)
     assert again == setup and setup.block_type_slug == DINGTALK_BLOCK_TYPE_SLUG
-    assert setup.automation_ids == notifications.automation_ids          # the automations were updated in place
+    assert setup.automation_ids == notifications.automation_ids  # the automations were updated in place
     with get_client(sync_client=True) as client:
         block = client.read_block_document(setup.block_id, include_secrets=False)
         automations = [client.read_automation(i) for i in setup.automation_ids.values()]
         from prefect.exceptions import ObjectNotFound
 
-        with pytest.raises(ObjectNotFound):                  # the Custom Webhook block of that name is gone
+        with pytest.raises(ObjectNotFound):  # the Custom Webhook block of that name is gone
             client.read_block_document_by_name("chanjiao-run-failed", BLOCK_TYPE_SLUG)
     assert all(a.actions[0].block_document_id == setup.block_id for a in automations)
     stored = block.model_dump_json() + "".join(a.model_dump_json() for a in automations)
@@ -466,10 +491,11 @@ def test_signed_dingtalk_robot_is_signed_by_the_server_when_it_sends(prefect_api
     [timestamp], [sign] = message["query"]["timestamp"], message["query"]["sign"]
     # computed when the server sent it: after the run was triggered, and within seconds of receipt
     assert sent_after_ms <= int(timestamp) <= received_ms + 1000
-    expected = base64.b64encode(hmac.new(SECRET.encode(), f"{timestamp}\n{SECRET}".encode(),
-                                         hashlib.sha256).digest()).decode()
-    assert sign == expected                                  # the query decoded once is the signature
-    assert "%25" not in message["raw_query"]                 # not encoded twice
+    expected = base64.b64encode(
+        hmac.new(SECRET.encode(), f"{timestamp}\n{SECRET}".encode(), hashlib.sha256).digest()
+    ).decode()
+    assert sign == expected  # the query decoded once is the signature
+    assert "%25" not in message["raw_query"]  # not encoded twice
     content = message["json"]["text"]["content"]
     assert message["json"]["msgtype"] == "text"
     assert content.startswith("【产教联合体报送】运行失败") and "after-deadline/after-deadline" in content

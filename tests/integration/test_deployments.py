@@ -55,6 +55,7 @@ NOT_OUTPUT_FOLDERS = ("locks",)
 
 # --- the deployment ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def deployed(prefect_api: PrefectServer, tmp_path_factory) -> dict:
     """The work pool and `prefect deploy --all`, as the README says; the outcome, for the tests to judge."""
@@ -99,6 +100,7 @@ def test_deploy_all_creates_the_deployments_with_their_schedules(deployed):
 
 # --- runs through a worker --------------------------------------------------------------------------------
 
+
 def trigger(name: str, parameters: dict):
     """What `prefect deployment run NAME -p …` does: a flow run scheduled now, not waited for."""
     from prefect.deployments import run_deployment
@@ -111,8 +113,9 @@ def run_worker_once(server: PrefectServer, env: dict[str, str], log: Path):
     """`prefect worker start --pool chanjiao --run-once`: runs the pool's due flow runs, then exits."""
     started = time.monotonic()
     try:
-        returncode = server.prefect("worker", "start", "--pool", POOL, "--run-once", log=log, env=env,
-                                    timeout=WORKER_TIMEOUT_S)
+        returncode = server.prefect(
+            "worker", "start", "--pool", POOL, "--run-once", log=log, env=env, timeout=WORKER_TIMEOUT_S
+        )
     except Exception as exc:
         raise AssertionError(f"worker did not finish: {exc}\n{tail(log)}") from exc
     assert returncode == 0, f"worker exited with {returncode}:\n{tail(log)}"
@@ -129,8 +132,9 @@ def final_state(flow_run_id, log: Path, timeout: float = 30):
             if flow_run.state is not None and flow_run.state.is_final():
                 return flow_run.state
             if time.monotonic() > deadline:
-                raise AssertionError(f"flow run {flow_run_id} is {flow_run.state!r}, not finished; worker log:\n"
-                                     f"{tail(log)}")
+                raise AssertionError(
+                    f"flow run {flow_run_id} is {flow_run.state!r}, not finished; worker log:\n{tail(log)}"
+                )
             time.sleep(0.5)
 
 
@@ -148,13 +152,16 @@ def data_env(server: PrefectServer, root: Path, inbox: Path) -> dict[str, str]:
 
 # --- outputs ----------------------------------------------------------------------------------------------
 
+
 def snapshot(warehouse: Path) -> dict[str, tuple[str, int]]:
     """Every output file under the warehouse: relative path → (sha256, mtime_ns)."""
-    return {path.relative_to(warehouse).as_posix(): (hashlib.sha256(path.read_bytes()).hexdigest(),
-                                                    path.stat().st_mtime_ns)
-            for path in sorted(warehouse.rglob("*"))
-            if path.is_file() and not path.name.endswith(NOT_OUTPUTS)
-            and path.relative_to(warehouse).parts[0] not in NOT_OUTPUT_FOLDERS}
+    return {
+        path.relative_to(warehouse).as_posix(): (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
+        for path in sorted(warehouse.rglob("*"))
+        if path.is_file()
+        and not path.name.endswith(NOT_OUTPUTS)
+        and path.relative_to(warehouse).parts[0] not in NOT_OUTPUT_FOLDERS
+    }
 
 
 def provinces_of(registry: Path) -> dict[str, str]:
@@ -174,8 +181,8 @@ def owner(path: str, province_of: dict[str, str]) -> str | None:
 
 
 def write_corrected_resubmission(inbox: Path, registry: Path) -> None:
-    from chanjiao.catalogue import load_catalogue
-    from chanjiao.ingest import parse_submission
+    from chanjiao.intake.ingest import parse_submission
+    from chanjiao.reference.catalogue import load_catalogue
 
     document = json.loads((inbox / ORIGINAL).read_text(encoding="utf-8"))
     fields = document["fields"]
@@ -240,23 +247,35 @@ def test_rerun_of_one_province_changes_only_its_outputs(prefect_api, deployed, t
     new_receipts = {f"receipts/2025/{CORRECTED_ID}-summary-v2.html", f"receipts/2025/{CORRECTED_ID}-summary-v2.pdf"}
     assert new_receipts <= set(after) - set(before), "the new version's receipts were not written"
     changed = {p for p in after if before.get(p) != after[p]}
-    unexpected = {p for p in changed if owner(p, province_of) is not None
-                  and not p.startswith("reports/2025/14/") and p not in new_receipts}
+    unexpected = {
+        p
+        for p in changed
+        if owner(p, province_of) is not None and not p.startswith("reports/2025/14/") and p not in new_receipts
+    }
     assert not unexpected, f"outputs changed beyond province 14's reports and the new receipts: {sorted(unexpected)}"
     # and province 14's outputs did change: the new version is the one reported
     assert f"reports/2025/14/{CORRECTED_ID}.pdf" in changed
     assert "reports/2025/14/submissions.csv" in changed
-    [row] = [r for r in read_csv(warehouse / "reports/2025/14/submissions.csv")
-             if r["consortium_id"] == CORRECTED_ID and r["kind"] == "summary"]
+    [row] = [
+        r
+        for r in read_csv(warehouse / "reports/2025/14/submissions.csv")
+        if r["consortium_id"] == CORRECTED_ID and r["kind"] == "summary"
+    ]
     assert row["version"] == "2" and row["source_file"].endswith(Path(CORRECTED).name), row
 
 
 # --- failure notification ---------------------------------------------------------------------------------
 
+
 def test_failed_run_notifies_the_webhook(prefect_api, deployed, webhook, tmp_path):
     from prefect.client.orchestration import get_client
 
-    from chanjiao.notifications import BLOCK_TYPE_SLUG, DEFAULT_NAME, FAILURE_EVENTS, setup_failure_notification
+    from chanjiao.operations.notifications import (
+        BLOCK_TYPE_SLUG,
+        DEFAULT_NAME,
+        FAILURE_EVENTS,
+        setup_failure_notification,
+    )
 
     url, received = webhook
     # Idempotent: a second call updates (here: the URL) and keeps the ids; one automation of the name.
@@ -285,8 +304,9 @@ def test_failed_run_notifies_the_webhook(prefect_api, deployed, webhook, tmp_pat
     try:
         path, headers, body = received.get(timeout=WEBHOOK_TIMEOUT_S)
     except queue.Empty:
-        raise AssertionError(f"no notification within {WEBHOOK_TIMEOUT_S} s; server log:\n"
-                             f"{tail(prefect_api.log)}") from None
+        raise AssertionError(
+            f"no notification within {WEBHOOK_TIMEOUT_S} s; server log:\n{tail(prefect_api.log)}"
+        ) from None
     print(f"notification {time.monotonic() - started:.1f} s after the worker exited")
     assert urlsplit(path).path == "/hook" and parse_qs(urlsplit(path).query) == {"key": ["s3cret"]}
     assert headers.get("Content-Type", "").startswith("application/json")

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from integration_support import PROJECT
 
-from chanjiao.notifications import (
+from chanjiao.operations.notifications import (
     AUTOMATION_FILES,
     AUTOMATION_KINDS,
     FAILURE_EVENTS,
@@ -28,7 +28,8 @@ AUTOMATION_FILE = FOLDER / "notify-on-failure.yaml"
 def test_automation_files_are_generated_from_the_code(kind):
     path = FOLDER / AUTOMATION_FILES[kind]
     assert path.read_text(encoding="utf-8") == automation_yaml(kind), (
-        f"ops/automations/{path.name} is stale; regenerate ops/automations/ (see the file's header)")
+        f"ops/automations/{path.name} is stale; regenerate ops/automations/ (see the file's header)"
+    )
 
 
 def test_no_other_automation_file():
@@ -42,7 +43,7 @@ def test_automation_file_with_a_block_id_is_the_automation_setup_creates(kind):
     block_id = uuid.uuid4()
     text = (FOLDER / AUTOMATION_FILES[kind]).read_text(encoding="utf-8")
     text = text.replace("${CHANJIAO_NOTIFY_BLOCK_ID}", str(block_id))
-    from_file = AutomationCore.model_validate(yaml.safe_load(text))    # what `prefect automation create` does
+    from_file = AutomationCore.model_validate(yaml.safe_load(text))  # what `prefect automation create` does
     assert from_file == notification_automations(block_id)[kind]
     assert automation_document(block_id, kind=kind)["actions"][0]["block_document_id"] == str(block_id)
 

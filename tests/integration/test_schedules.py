@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,12 +25,12 @@ pytestmark = pytest.mark.integration
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 POOL = "chanjiao"
-SCHEDULED = {                      # deployment → (hour, minute) Beijing, (hour, minute) UTC
+SCHEDULED = {  # deployment → (hour, minute) Beijing, (hour, minute) UTC
     "annual-compliance/nightly": ((2, 0), (18, 0)),
     "after-deadline/after-deadline": ((1, 30), (17, 30)),
     "deadline-reminder/deadline-reminder": ((8, 0), (0, 0)),
 }
-MIN_RUNS = 3                       # the scheduler's default PREFECT_SERVER_SERVICES_SCHEDULER_MIN_RUNS
+MIN_RUNS = 3  # the scheduler's default PREFECT_SERVER_SERVICES_SCHEDULER_MIN_RUNS
 SCHEDULE_TIMEOUT_S = 120
 
 
@@ -40,7 +40,7 @@ def daily_instants(after: datetime, hour: int, minute: int, count: int) -> list[
     day = after.astimezone(BEIJING).date()
     instants = []
     while len(instants) < count:
-        moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=BEIJING).astimezone(timezone.utc)
+        moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=BEIJING).astimezone(UTC)
         if moment > after:
             instants.append(moment)
         day += timedelta(days=1)
@@ -52,8 +52,11 @@ def scheduling_server(tmp_path_factory):
     """A server whose scheduler loops every 5 s (60 s by default) and a client pointed at it."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    server = start_prefect_server(tmp_path_factory.mktemp("prefect-scheduling"), scheduler=True,
-                                  PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="5")
+    server = start_prefect_server(
+        tmp_path_factory.mktemp("prefect-scheduling"),
+        scheduler=True,
+        PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="5",
+    )
     try:
         with temporary_settings({PREFECT_API_URL: server.api_url}):
             yield server
@@ -64,18 +67,26 @@ def scheduling_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def deployed_at(scheduling_server, tmp_path_factory) -> datetime:
     logs = tmp_path_factory.mktemp("schedule-logs")
-    assert scheduling_server.prefect("work-pool", "create", POOL, "--type", "process", log=logs / "pool.log",
-                                     timeout=120) == 0, tail(logs / "pool.log")
-    started = datetime.now(timezone.utc)
-    assert scheduling_server.prefect("deploy", "--all", "--no-prompt", log=logs / "deploy.log",
-                                     timeout=300) == 0, tail(logs / "deploy.log")
+    assert (
+        scheduling_server.prefect("work-pool", "create", POOL, "--type", "process", log=logs / "pool.log", timeout=120)
+        == 0
+    ), tail(logs / "pool.log")
+    started = datetime.now(UTC)
+    assert scheduling_server.prefect("deploy", "--all", "--no-prompt", log=logs / "deploy.log", timeout=300) == 0, tail(
+        logs / "deploy.log"
+    )
     return started
 
 
 def scheduled_runs(deployment_name: str) -> list:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId, FlowRunFilter
-    from prefect.client.schemas.filters import FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
     from prefect.client.schemas.objects import StateType
     from prefect.client.schemas.sorting import FlowRunSort
 
@@ -83,9 +94,12 @@ def scheduled_runs(deployment_name: str) -> list:
         deployment = client.read_deployment_by_name(deployment_name)
         return client.read_flow_runs(
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
-            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
-                any_=[StateType.SCHEDULED]))),
-            sort=FlowRunSort.EXPECTED_START_TIME_ASC, limit=200)
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))
+            ),
+            sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+            limit=200,
+        )
 
 
 def wait_for_scheduled_runs(server, names, timeout: float = SCHEDULE_TIMEOUT_S) -> dict[str, list]:
@@ -96,8 +110,10 @@ def wait_for_scheduled_runs(server, names, timeout: float = SCHEDULE_TIMEOUT_S) 
             return runs
         if time.monotonic() > deadline:
             counts = ", ".join(f"{name}: {len(found)}" for name, found in runs.items())
-            raise AssertionError(f"the server's scheduler made no (or too few) scheduled runs in {timeout:.0f} s "
-                                 f"({counts}); server log:\n{tail(server.log, 40)}")
+            raise AssertionError(
+                f"the server's scheduler made no (or too few) scheduled runs in {timeout:.0f} s "
+                f"({counts}); server log:\n{tail(server.log, 40)}"
+            )
         time.sleep(2)
 
 
@@ -105,13 +121,14 @@ def test_the_scheduler_creates_runs_at_the_beijing_times(scheduling_server, depl
     runs = wait_for_scheduled_runs(scheduling_server, SCHEDULED)
     for name, ((hour, minute), utc) in SCHEDULED.items():
         found = runs[name]
-        times = [run.expected_start_time.astimezone(timezone.utc) for run in found]
+        times = [run.expected_start_time.astimezone(UTC) for run in found]
         assert all(run.auto_scheduled for run in found), f"{name}: runs not made by the scheduler"
         assert times == sorted(set(times)), f"{name}: duplicate scheduled runs {times}"
         # Each at HH:MM Beijing, i.e. 8 hours earlier in UTC, on consecutive days from the deployment on.
         assert {(t.hour, t.minute) for t in times} == {utc}, f"{name}: {times}"
-        assert times[:MIN_RUNS] == daily_instants(deployed_at - timedelta(minutes=1), hour, minute, MIN_RUNS), \
+        assert times[:MIN_RUNS] == daily_instants(deployed_at - timedelta(minutes=1), hour, minute, MIN_RUNS), (
             f"{name}: {times[:MIN_RUNS]}"
+        )
         assert all(run.parameters == {} for run in found), f"{name}: scheduled runs carry no parameters"
     assert scheduled_runs("annual-compliance/on-demand") == [], "on-demand has no schedule"
     assert "Can't evaluate bulk DML" not in scheduling_server.log.read_text(encoding="utf-8", errors="replace")
@@ -124,19 +141,23 @@ def test_a_worker_runs_a_scheduled_run_to_completion(scheduling_server, deployed
     from prefect.states import Scheduled
 
     [first, *_] = wait_for_scheduled_runs(scheduling_server, ["deadline-reminder/deadline-reminder"])[
-        "deadline-reminder/deadline-reminder"]
+        "deadline-reminder/deadline-reminder"
+    ]
     with get_client(sync_client=True) as client:
-        client.set_flow_run_state(first.id, Scheduled(scheduled_time=datetime.now(timezone.utc)), force=True)
+        client.set_flow_run_state(first.id, Scheduled(scheduled_time=datetime.now(UTC)), force=True)
 
     shutil.copytree(PROJECT / "sample" / "inbox", tmp_path / "inbox")
     for name in ("registry.csv", "extensions.csv"):
         shutil.copy2(PROJECT / "sample" / name, tmp_path / name)
     env = scheduling_server.client_env(
-        CHANJIAO_INBOX_DIR=str(tmp_path / "inbox"), CHANJIAO_REGISTRY_FILE=str(tmp_path / "registry.csv"),
-        CHANJIAO_WAREHOUSE_DIR=str(tmp_path / "warehouse"))
+        CHANJIAO_INBOX_DIR=str(tmp_path / "inbox"),
+        CHANJIAO_REGISTRY_FILE=str(tmp_path / "registry.csv"),
+        CHANJIAO_WAREHOUSE_DIR=str(tmp_path / "warehouse"),
+    )
     log = tmp_path / "worker.log"
-    assert scheduling_server.prefect("worker", "start", "--pool", POOL, "--run-once", log=log, env=env,
-                                     timeout=300) == 0, tail(log)
+    assert (
+        scheduling_server.prefect("worker", "start", "--pool", POOL, "--run-once", log=log, env=env, timeout=300) == 0
+    ), tail(log)
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(first.id)
     assert run.state is not None and run.state.is_completed(), f"{run.state!r}\n{tail(log)}"

@@ -36,8 +36,9 @@ def run_through_worker(server: PrefectServer, parameters: dict, env: dict, log: 
     from prefect.deployments import run_deployment
 
     flow_run_id = run_deployment("annual-compliance/on-demand", parameters=parameters, timeout=0).id
-    assert server.prefect("worker", "start", "--pool", "chanjiao", "--run-once", log=log, env=env,
-                          timeout=300) == 0, tail(log)
+    assert server.prefect("worker", "start", "--pool", "chanjiao", "--run-once", log=log, env=env, timeout=300) == 0, (
+        tail(log)
+    )
     with get_client(sync_client=True) as client:
         return client.read_flow_run(flow_run_id)
 
@@ -59,8 +60,13 @@ def everything_on_the_server() -> str:
             offset += 200
         artifacts = client.read_artifacts(limit=200)
         blocks = client.read_block_documents()
-    parts = [json.dumps({"name": r.name, "parameters": r.parameters,
-                         "message": r.state.message if r.state else None}, ensure_ascii=False) for r in runs]
+    parts = [
+        json.dumps(
+            {"name": r.name, "parameters": r.parameters, "message": r.state.message if r.state else None},
+            ensure_ascii=False,
+        )
+        for r in runs
+    ]
     parts += [log.message for log in logs]
     parts += [json.dumps(a.data, ensure_ascii=False, default=str) + (a.description or "") for a in artifacts]
     parts += [json.dumps(b.data, ensure_ascii=False, default=str) for b in blocks]
@@ -73,7 +79,7 @@ def files_containing(folder: Path, needle: str) -> list[str]:
 
 
 def test_a_planted_database_password_appears_in_no_output(prefect_api, planted_url, webhook, tmp_path, capsys):
-    from chanjiao.cli import main
+    from chanjiao.operations.cli import main
 
     deploy_project(prefect_api, tmp_path)
     url, received = webhook
@@ -81,31 +87,41 @@ def test_a_planted_database_password_appears_in_no_output(prefect_api, planted_u
 
     inbox = copy_sample(tmp_path)
     warehouse = tmp_path / "warehouse"
-    env = prefect_api.client_env(CHANJIAO_INBOX_DIR=str(inbox), CHANJIAO_REGISTRY_FILE=str(tmp_path / "registry.csv"),
-                                 CHANJIAO_WAREHOUSE_DIR=str(warehouse), CHANJIAO_DATABASE_URL=planted_url)
+    env = prefect_api.client_env(
+        CHANJIAO_INBOX_DIR=str(inbox),
+        CHANJIAO_REGISTRY_FILE=str(tmp_path / "registry.csv"),
+        CHANJIAO_WAREHOUSE_DIR=str(warehouse),
+        CHANJIAO_DATABASE_URL=planted_url,
+    )
 
     # 1. A successful run through the worker: it really used the planted URL (the warehouse is on PostgreSQL).
-    done = run_through_worker(prefect_api, {"year": 2025, "provinces": ["43"], "pdf": False}, env,
-                              tmp_path / "worker-1.log")
+    done = run_through_worker(
+        prefect_api, {"year": 2025, "provinces": ["43"], "pdf": False}, env, tmp_path / "worker-1.log"
+    )
     assert done.state.is_completed(), f"{done.state!r}\n{tail(tmp_path / 'worker-1.log')}"
     assert not (warehouse / "warehouse.db").exists() and (warehouse / "reports" / "2025" / "43").is_dir()
 
     # 2. A failed run: the notification goes out with the run's parameters.
-    failed = run_through_worker(prefect_api, {"year": 2025, "registry_file": str(tmp_path / "missing.csv")}, env,
-                                tmp_path / "worker-2.log")
+    failed = run_through_worker(
+        prefect_api, {"year": 2025, "registry_file": str(tmp_path / "missing.csv")}, env, tmp_path / "worker-2.log"
+    )
     assert failed.state.is_failed()
     try:
         _, _, body = received.get(timeout=WEBHOOK_TIMEOUT_S)
     except queue.Empty:
         raise AssertionError(f"no notification; server log:\n{tail(prefect_api.log)}") from None
-    time.sleep(2)                      # any further notification
+    time.sleep(2)  # any further notification
     bodies = [body] + [received.get_nowait()[2] for _ in range(received.qsize())]
 
     # 3. A run whose database refuses it (no such database: not an outage, so no retries): the likeliest
     #    place for a driver or our code to repeat the URL.
     refused_url = planted_url.rsplit("/", 1)[0] + "/no_such_database"
-    refused = run_through_worker(prefect_api, {"year": 2025, "provinces": ["43"], "pdf": False},
-                                 {**env, "CHANJIAO_DATABASE_URL": refused_url}, tmp_path / "worker-3.log")
+    refused = run_through_worker(
+        prefect_api,
+        {"year": 2025, "provinces": ["43"], "pdf": False},
+        {**env, "CHANJIAO_DATABASE_URL": refused_url},
+        tmp_path / "worker-3.log",
+    )
     assert refused.state.is_failed() and "no_such_database" in (refused.state.message or ""), refused.state
     try:
         bodies.append(received.get(timeout=WEBHOOK_TIMEOUT_S)[2])
@@ -114,9 +130,30 @@ def test_a_planted_database_password_appears_in_no_output(prefect_api, planted_u
 
     # 4. A CLI run with --database-url.
     capsys.readouterr()
-    assert main(["run", "--year", "2025", "--province", "14", "--no-pdf", "--no-progress",
-                 "--inbox", str(inbox), "--registry", str(tmp_path / "registry.csv"),
-                 "--warehouse", str(warehouse), "--database-url", planted_url, "--as-of", "2026-01-10"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--year",
+                "2025",
+                "--province",
+                "14",
+                "--no-pdf",
+                "--no-progress",
+                "--inbox",
+                str(inbox),
+                "--registry",
+                str(tmp_path / "registry.csv"),
+                "--warehouse",
+                str(warehouse),
+                "--database-url",
+                planted_url,
+                "--as-of",
+                "2026-01-10",
+            ]
+        )
+        == 0
+    )
     cli_output = "".join(capsys.readouterr())
     assert "annual-compliance 2025" in cli_output
 

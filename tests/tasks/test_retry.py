@@ -9,7 +9,7 @@ import pytest
 from prefect.states import Failed
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from chanjiao.errors import ConfigurationError, RunLocked, WarehouseUnavailable
+from chanjiao.common.errors import ConfigurationError, RunLocked, WarehouseUnavailable
 from tasks.retry import IO_RETRIES, _retry_when_transient, io_retries, is_transient
 
 
@@ -25,7 +25,7 @@ def prefect_server():
 def test_waits_outlast_a_database_fail_over():
     options = io_retries()
     delays = options["retry_delay_seconds"](IO_RETRIES)
-    assert delays == sorted(delays) and delays[0] >= 10 and sum(delays) >= 180   # a 30-60 s fail-over, twice over
+    assert delays == sorted(delays) and delays[0] >= 10 and sum(delays) >= 180  # a 30-60 s fail-over, twice over
     assert 0 < options["retry_jitter_factor"] <= 1
 
 
@@ -37,29 +37,40 @@ class _PgError(Exception):
         self.sqlstate = sqlstate
 
 
-@pytest.mark.parametrize("exc", [
-    OSError(errno.EIO, "Input/output error"), OSError(errno.ESTALE, "Stale file handle"),
-    TimeoutError("NFS server not responding"), ConnectionResetError(errno.ECONNRESET, "reset"),
-    OperationalError("SELECT 1", {}, _PgError("terminating connection due to administrator command", "57P01")),
-    OperationalError("SELECT 1", {}, _PgError("server closed the connection unexpectedly", "08006")),
-    OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked")),
-    DBAPIError("SELECT 1", {}, Exception("terminating connection"), connection_invalidated=True),
-    WarehouseUnavailable("cannot reach the warehouse database postgresql+psycopg://u:***@db/w: refused"),
-])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        OSError(errno.EIO, "Input/output error"),
+        OSError(errno.ESTALE, "Stale file handle"),
+        TimeoutError("NFS server not responding"),
+        ConnectionResetError(errno.ECONNRESET, "reset"),
+        OperationalError("SELECT 1", {}, _PgError("terminating connection due to administrator command", "57P01")),
+        OperationalError("SELECT 1", {}, _PgError("server closed the connection unexpectedly", "08006")),
+        OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked")),
+        DBAPIError("SELECT 1", {}, Exception("terminating connection"), connection_invalidated=True),
+        WarehouseUnavailable("cannot reach the warehouse database postgresql+psycopg://u:***@db/w: refused"),
+    ],
+)
 def test_outages_are_retried(exc):
     assert is_transient(exc)
     assert _retry_when_transient(None, None, Failed(data=exc))
 
 
-@pytest.mark.parametrize("exc", [
-    ConfigurationError("unknown province code 99"), RunLocked("province-14 is being processed by another run"),
-    ValueError("a bug"), KeyError("consortium_id"),
-    FileNotFoundError(errno.ENOENT, "No such file"), PermissionError(errno.EACCES, "Permission denied"),
-    OSError(errno.ENOSPC, "No space left on device"),
-    OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such table: scores")),
-    OperationalError("connect", {}, _PgError('password authentication failed for user "chanjiao"', "28P01")),
-    DBAPIError("INSERT", {}, sqlite3.IntegrityError("UNIQUE constraint failed"), connection_invalidated=False),
-])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ConfigurationError("unknown province code 99"),
+        RunLocked("province-14 is being processed by another run"),
+        ValueError("a bug"),
+        KeyError("consortium_id"),
+        FileNotFoundError(errno.ENOENT, "No such file"),
+        PermissionError(errno.EACCES, "Permission denied"),
+        OSError(errno.ENOSPC, "No space left on device"),
+        OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such table: scores")),
+        OperationalError("connect", {}, _PgError('password authentication failed for user "chanjiao"', "28P01")),
+        DBAPIError("INSERT", {}, sqlite3.IntegrityError("UNIQUE constraint failed"), connection_invalidated=False),
+    ],
+)
 def test_our_errors_mistakes_and_bugs_fail_at_once(exc):
     assert not is_transient(exc)
     assert not _retry_when_transient(None, None, Failed(data=exc))
@@ -102,4 +113,4 @@ def test_a_task_retries_a_transient_error_then_succeeds(prefect_server):
 
     written, state = both()
     assert written == "written" and calls.count(1) == 2
-    assert state.is_failed() and calls.count(2) == 1           # not retried
+    assert state.is_failed() and calls.count(2) == 1  # not retried

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from chanjiao.errors import RunLocked
+from chanjiao.common.errors import RunLocked
 from warehouse.locks import advisory_key
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,8 +56,14 @@ class Holder:
 
 @contextmanager
 def holding(database_url: str, *names: str) -> Iterator[Holder]:
-    process = subprocess.Popen([sys.executable, "-c", HOLDER, str(ROOT / "warehouse" / "locks.py"), database_url, *names], cwd=ROOT, text=True,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(ROOT / "warehouse" / "locks.py"), database_url, *names],
+        cwd=ROOT,
+        text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         line = process.stdout.readline().strip()
         if line != "held":
@@ -114,6 +120,7 @@ def test_a_waiting_run_gets_the_lock_once_the_holder_finishes(warehouse, databas
     logger.addHandler(announced)
     try:
         with holding(database_url, "province-14") as holder:
+
             def release_once_waiting() -> None:
                 announced.event.wait(timeout=10)
                 holder.release()
@@ -158,8 +165,9 @@ def test_advisory_keys_are_stable_signed_64_bit_and_distinct():
     keys = [advisory_key(name) for name in names]
     assert keys == [advisory_key(name) for name in names]
     assert len(set(keys)) == len(names)
-    assert all(-(2 ** 63) <= key < 2 ** 63 for key in keys)
+    assert all(-(2**63) <= key < 2**63 for key in keys)
     assert any(key < 0 for key in keys) and any(key > 0 for key in keys)
     # Stable across processes and releases: derived from the name alone.
     assert advisory_key("province-14") == int.from_bytes(
-        __import__("hashlib").sha256(b"chanjiao:province-14").digest()[:8], "big", signed=True)
+        __import__("hashlib").sha256(b"chanjiao:province-14").digest()[:8], "big", signed=True
+    )

@@ -1,0 +1,1 @@
+"""Stage 1, intake: read submitted workbooks/CSVs into typed values (readers, normalisation, ingest) and write the blank submission workbook."""
