@@ -7,7 +7,7 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from chanjiao.reporting.pdf import TEMPLATES_DIR
+from chanjiao.common.project import TEMPLATES_DIR
 from chanjiao.reporting.versions import template_digest
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -609,7 +609,8 @@ class Warehouse:
 
     def record_report_versions(self, records: Iterable[tuple[Published, str]]) -> int:
         """Record rendered reports, each with its province code: a new version is added; rendering an
-        existing version again (a restored or forced PDF) updates its pages and rendered_at only."""
+        existing version again (a restored or forced PDF) updates its pages and rendered_at only; an existing
+        version given another fingerprint (adopted under content fingerprints) updates its fingerprint only."""
         now, count = _now(), 0
         with self.session() as session:
             for record, province_code in records:
@@ -639,6 +640,10 @@ class Warehouse:
                             pipeline_version=__version__,
                         )
                     )
+                elif row.fingerprint != record.fingerprint:
+                    # Adopted: a version recorded before content fingerprints shows what this run would, so
+                    # it takes the content fingerprint; nothing was rendered (number, date, file, pages stay).
+                    row.fingerprint, row.parts = record.fingerprint, json.dumps(record.parts, sort_keys=True)
                 else:  # the version's archived copy (its path) stays as first published
                     row.pages, row.rendered_at = record.pages, now
                 count += 1

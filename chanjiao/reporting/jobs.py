@@ -21,7 +21,7 @@ from chanjiao.reporting.context import (
     province_context,
     with_revision,
 )
-from chanjiao.reporting.pdf import Attachment, PdfJob, render_html
+from chanjiao.reporting.html import Attachment, PdfJob, render_html
 from chanjiao.reporting.versions import (
     REASONS_ZH,
     Decision,
@@ -30,7 +30,11 @@ from chanjiao.reporting.versions import (
     decide,
     digest,
     fingerprint,
+    is_content_fingerprint,
+    latest_note,
+    report_parts,
     revision_note,
+    same_shown_content,
     unchanged,
     versioned_name,
 )
@@ -143,13 +147,36 @@ def unchanged_reports(
     ]
 
 
-def consortium_parts(context: dict) -> dict:
-    """The parts of a consortium report that name why it was revised: its own data (cover, submitted values,
-    findings, timeliness, cases, milestones), the province's comparison figures (rank, medians) and its
-    earlier years (the trend without this year)."""
+def _records_of(frame, column: str, value: object, drop: tuple[str, ...] = ()) -> list[dict]:
+    """The rows of ``frame`` whose ``column`` is ``value``, without ``drop`` columns nor timestamps (``*_at``)."""
+    if frame is None or not len(frame) or column not in frame.columns:
+        return []
+    rows = frame[frame[column] == value]
+    keep = [c for c in rows.columns if c not in drop and not str(c).endswith("_at")]
+    return _records(rows[keep])
+
+
+def consortium_inputs(data: ProvinceYear, cid: str) -> dict:
+    """What a consortium report shows of its own, as data and free of labels: its registry row, its versions
+    (file, dates, approval), their submitted values, its findings (rule, severity, value, override, 说明 —
+    not the rule's message wording) and its timeliness. A change here revises with "本联合体报送数据…"."""
+    versions = _records_of(data.versions, "consortium_id", cid, drop=("validated_digest",))
+    version_ids = {row["version_id"] for row in versions}
+    return {
+        "registry": _records(data.registry.loc[[cid]]) if cid in data.registry.index else [],
+        "versions": versions,
+        "values": {str(v): data.values.get(v) for v in sorted(version_ids)} if data.values else {},
+        "findings": _records_of(data.findings, "consortium_id", cid, drop=("id", "message", "fix")),
+        "timeliness": _records_of(data.timeliness, "consortium_id", cid),
+    }
+
+
+def consortium_parts(context: dict, data: ProvinceYear, cid: str) -> dict:
+    """The parts of a consortium report that name why it was revised: its own inputs (consortium_inputs), the
+    province's comparison figures (rank, medians) and its earlier years (the trend without this year)."""
     year = max((row["year"] for row in (context["trend"] or {}).get("rows", [])), default=None)
     return {
-        "data": {key: context[key] for key in ("cover", "appendix", "findings", "timeliness", "cases", "milestones")},
+        "data": consortium_inputs(data, cid),
         "peers": {
             "rank": context["headline"]["rank"],
             "of": context["headline"]["of"],
@@ -158,6 +185,89 @@ def consortium_parts(context: dict) -> dict:
         },
         "history": [row for row in (context["trend"] or {}).get("rows", []) if row["year"] != year],
     }
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class _Report:
+    """One report as this run would render it: its context, template, HTML without the 修订版 box, target."""
+
+    kind: str
+    subject: str
+    context: dict
+    template_name: str
+    target: Path
+    attachments: tuple[Attachment, ...]
+    html: str = ""
+
+    @classmethod
+    def build(cls, kind, subject, context, template_name, target, attachments) -> _Report:
+        return cls(
+            kind,
+            subject,
+            context,
+            template_name,
+            Path(target),
+            tuple(attachments),
+            render_html(template_name, with_revision(context, None)),
+        )
+
+    def decide(
+        self,
+        year: int,
+        parts: dict,
+        history: list[Published],
+        *,
+        exists: Callable[[Path], bool],
+        read: Callable[[Path], str | None],
+        force: bool,
+        extra_reasons: tuple[str, ...] = (),
+    ) -> Decision:
+        """Fingerprint what the report shows and decide against its versions; a version recorded before
+        content fingerprints is compared through the HTML published beside its PDF."""
+        mark = fingerprint(self.html, parts=parts, attachments=tuple(a.data for a in self.attachments))
+        latest = max(history, key=lambda p: p.version) if history else None
+        shows_same = False
+        if latest is not None and not is_content_fingerprint(latest.fingerprint):
+            published = read(self.target.with_suffix(".html"))
+            if published is not None:
+                note = latest_note(history)
+                rendered = (
+                    self.html if note is None else render_html(self.template_name, with_revision(self.context, note))
+                )
+                shows_same = same_shown_content(rendered, published)
+        return decide(
+            self.kind,
+            year,
+            self.subject,
+            mark,
+            history,
+            file_exists=exists(self.target),
+            force=force,
+            extra_reasons=extra_reasons,
+            shows_same=shows_same,
+        )
+
+    def job(self, decision: Decision, author: str, exists: Callable[[Path], bool], now: datetime) -> PdfJob | None:
+        """The PDF job when the report is to be rendered (with its 修订版 note from version 2 on), else None."""
+        if not decision.render:
+            return None
+        note = revision_note(decision, now)
+        context = with_revision(self.context, note)
+        return PdfJob(
+            html=self.html if note is None else render_html(self.template_name, context),
+            target=self.target,
+            title=context["document"]["title"],
+            author=author,
+            copies=_archive(decision, self.target.parent, self.target.name, exists),
+            attachments=self.attachments,
+        )
 
 
 def plan_province_reports(
@@ -170,106 +280,91 @@ def plan_province_reports(
     now: datetime,
     force: bool = False,
     exists: Callable[[Path], bool] = Path.exists,
+    read: Callable[[Path], str | None] = _read_text,
 ) -> list[PlannedReport]:
-    """The province's consortium reports and its provincial report: decided, and built where to render."""
+    """The province's consortium reports and its provincial report: each rendered to HTML and fingerprinted by
+    what it shows, decided against its published versions, and made a PDF job where it must be rendered.
+    ``template``: the templates' and program's version (a part that names a revision's reason only)."""
     history = _history(published)
     year, planned = data.year, []
     for row in data.scores:
         cid = row["consortium_id"]
         context = consortium_context(data, cid, catalogue)
-        attachment = consortium_attachment(data, cid)
-        mark = fingerprint(
-            context,
-            template=template,
-            framework=row["framework_digest"],
-            **consortium_parts(context),
-            attachments=(attachment,),
+        attachment = Attachment(
+            name=f"{cid}-{year}-scores.json",
+            data=consortium_attachment(data, cid),
+            mime_type="application/json",
+            description="总分、指标、评分点与数据质量问题（机器可读）",
         )
-        target = Path(folder) / f"{cid}.pdf"
-        decision = decide(
-            "consortium", year, cid, mark, history.get(("consortium", cid), []), file_exists=exists(target), force=force
+        report = _Report.build(
+            "consortium", cid, context, "consortium.html.j2", Path(folder) / f"{cid}.pdf", (attachment,)
         )
-        job = _job(
-            decision,
-            context,
-            "consortium.html.j2",
-            target,
-            data.department,
-            exists,
-            now,
-            attachments=(
-                Attachment(
-                    name=f"{cid}-{year}-scores.json",
-                    data=attachment,
-                    mime_type="application/json",
-                    description="总分、指标、评分点与数据质量问题（机器可读）",
-                ),
-            ),
+        parts = report_parts(
+            template=template, framework=row["framework_digest"], **consortium_parts(context, data, cid)
         )
-        planned.append(PlannedReport(decision=decision, province_code=data.province_code, job=job, decided_at=now))
+        decision = report.decide(
+            year, parts, history.get(("consortium", cid), []), exists=exists, read=read, force=force
+        )
+        planned.append(
+            PlannedReport(
+                decision=decision,
+                province_code=data.province_code,
+                job=report.job(decision, data.department, exists, now),
+                decided_at=now,
+            )
+        )
 
     consortium_decisions = [p.decision for p in planned]
     revisions = revisions_listing(data, consortium_decisions, history, now)
     # The consortia whose own data made them revise (a template change revises every report, and says so).
     revised_now = [d.subject for d in consortium_decisions if d.action == "revised" and REASONS_ZH["data"] in d.reasons]
-    context = province_context(data, catalogue, revisions=revisions)
-    files = province_attachments(data)
-    mark = fingerprint(
-        context,
-        template=template,
-        framework=data.framework.digest,
-        attachments=tuple(content for _, content, _ in files),
+    files = tuple(
+        Attachment(name=name, data=content, description=description, mime_type="text/csv")
+        for name, content, description in province_attachments(data)
     )
-    target = Path(folder) / "province.pdf"
-    decision = decide(
+    report = _Report.build(
         "province",
-        year,
         data.province_code,
-        mark,
+        province_context(data, catalogue, revisions=revisions),
+        "province.html.j2",
+        Path(folder) / "province.pdf",
+        files,
+    )
+    parts = report_parts(template=template, framework=data.framework.digest, consortia=province_inputs(data))
+    decision = report.decide(
+        year,
+        parts,
         history.get(("province", data.province_code), []),
-        file_exists=exists(target),
+        exists=exists,
+        read=read,
         force=force,
         extra_reasons=(f"{REASONS_ZH['consortia']}：{'、'.join(revised_now)}",) if revised_now else (),
     )
-    job = _job(
-        decision,
-        context,
-        "province.html.j2",
-        target,
-        data.department,
-        exists,
-        now,
-        attachments=tuple(
-            Attachment(name=name, data=content, description=description, mime_type="text/csv")
-            for name, content, description in files
-        ),
+    planned.append(
+        PlannedReport(
+            decision=decision,
+            province_code=data.province_code,
+            job=report.job(decision, data.department, exists, now),
+            decided_at=now,
+        )
     )
-    planned.append(PlannedReport(decision=decision, province_code=data.province_code, job=job, decided_at=now))
     return planned
 
 
-def _job(
-    decision: Decision,
-    context: dict,
-    template_name: str,
-    target: Path,
-    author: str,
-    exists: Callable[[Path], bool],
-    now: datetime,
-    attachments: tuple[Attachment, ...],
-) -> PdfJob | None:
-    """The PDF job of a report that is to be rendered (with its 修订版 note from version 2 on), else None."""
-    if not decision.render:
-        return None
-    context = with_revision(context, revision_note(decision, now))
-    return PdfJob(
-        html=render_html(template_name, context),
-        target=target,
-        title=context["document"]["title"],
-        author=author,
-        copies=_archive(decision, target.parent, target.name, exists),
-        attachments=attachments,
-    )
+def province_inputs(data: ProvinceYear) -> dict:
+    """What the provincial report shows as data, free of labels: every expected filer's registry row, findings
+    and timeliness (its scores follow from these, the framework and the program)."""
+    findings = data.findings
+    if len(findings):
+        findings = findings[
+            [c for c in findings.columns if c not in ("id", "message", "fix") and not str(c).endswith("_at")]
+        ]
+    return {
+        "registry": _records(data.registry.sort_index()),
+        "findings": _records(findings),
+        "timeliness": _records(data.timeliness),
+        "layout": _records(data.layout),
+    }
 
 
 def _archive(decision: Decision, folder: Path, name: str, exists: Callable[[Path], bool]) -> tuple[Path, ...]:
@@ -291,9 +386,14 @@ def published_records(
     ``html_only``: a run without PDFs, which wrote only the HTML (receipts)."""
     records = []
     for report in planned:
+        decision = report.decision
+        if decision.adopts is not None and (report.job is None or report.job.target in pages):
+            # A version recorded before content fingerprints that shows the same: it keeps its number, date,
+            # file and pages, and takes this run's fingerprint (so later runs compare content).
+            records.append((_adopted(decision), report.province_code))
+            continue
         if report.job is None or report.job.target not in pages:
             continue
-        decision = report.decision
         path = report.job.html_target if html_only else report.published_path
         shown = path.relative_to(root).as_posix() if root is not None and path.is_relative_to(root) else str(path)
         records.append(
@@ -314,6 +414,22 @@ def published_records(
             )
         )
     return records
+
+
+def _adopted(decision: Decision) -> Published:
+    old = decision.adopts
+    return Published(
+        kind=old.kind,
+        year=old.year,
+        subject=old.subject,
+        version=old.version,
+        fingerprint=decision.fingerprint.total,
+        parts=decision.fingerprint.parts,
+        reasons=old.reasons,
+        published_at=old.published_at,
+        path=old.path,
+        pages=old.pages,
+    )
 
 
 @dataclass(frozen=True)
@@ -389,6 +505,7 @@ def plan_receipts(
     pdf: bool = True,
     force: bool = False,
     exists: Callable[[Path], bool] = Path.exists,
+    read: Callable[[Path], str | None] = _read_text,
 ) -> list[PlannedReport]:
     """One decision per receipt: a receipt is rewritten only when what it says changed (a finding, an override,
     the template), or when its file is missing. Receipts are replaced in place: the version number counts
@@ -399,25 +516,26 @@ def plan_receipts(
         html_target = Path(folder) / draft.name
         target = html_target.with_suffix(".pdf")
         subject = html_target.stem
-        mark = fingerprint(draft.context, template=template, framework="")
+        html = render_html("receipt.html.j2", draft.context)
+        versions = history.get(("receipt", subject), [])
+        latest = max(versions, key=lambda p: p.version) if versions else None
+        shows_same = False
+        if latest is not None and not is_content_fingerprint(latest.fingerprint):
+            published_html = read(html_target)
+            shows_same = published_html is not None and same_shown_content(html, published_html)
         decision = decide(
             "receipt",
             year,
             subject,
-            mark,
-            history.get(("receipt", subject), []),
+            fingerprint(html, parts=report_parts(template=template, framework="", data=draft.context)),
+            versions,
             file_exists=exists(target if pdf else html_target),
             force=force,
+            shows_same=shows_same,
         )
         job = None
         if decision.render:
-            job = PdfJob(
-                html=render_html("receipt.html.j2", draft.context),
-                target=target,
-                keep_html=False,
-                title=draft.title,
-                author=draft.author or "—",
-            )
+            job = PdfJob(html=html, target=target, keep_html=False, title=draft.title, author=draft.author or "—")
         planned.append(
             PlannedReport(
                 decision=decision, province_code=draft.province_code, job=job, inputs=draft.inputs, decided_at=now

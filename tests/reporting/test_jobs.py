@@ -65,6 +65,7 @@ def with_finding_message(data: ProvinceYear, consortium_id: str, message: str) -
     mine = findings.index[findings["consortium_id"] == consortium_id]
     assert len(mine)
     findings.loc[mine[0], "message"] = message
+    findings.loc[mine[0], "value"] = f"{message}（新值）"  # a changed finding: another value seen, another message
     return replace(data, findings=findings)
 
 
@@ -222,23 +223,39 @@ def test_a_restored_revision_prints_the_dates_of_that_version(province, catalogu
     assert "本版发布 2026-03-03" in restored.job.html
 
 
-def test_a_new_template_revises_every_report(province, catalogue, folder):
+def test_a_new_template_version_that_shows_the_same_revises_nothing(province, catalogue, folder):
+    """A code or template change that leaves every page as it was (a comment, a moved module) re-issues nothing."""
     published = record(plan(province, catalogue, folder), RUN_1)
+    again = plan(province, catalogue, folder, published, now=RUN_2, template="t2", exists=lambda p: True)
+    assert actions(again) == {subject: ("unchanged", 1) for subject in (*CONSORTIA, "14")}
+    assert all(report.job is None for report in again)
+
+
+def test_a_template_that_changes_what_is_shown_revises_every_report(province, catalogue, folder, monkeypatch):
+    published = record(plan(province, catalogue, folder), RUN_1)
+    from chanjiao.reporting import jobs
+
+    original = jobs.render_html
+    monkeypatch.setattr(jobs, "render_html", lambda name, context: original(name, context) + "<p>新的标签</p>")
     again = plan(province, catalogue, folder, published, now=RUN_2, template="t2", exists=lambda p: True)
     assert actions(again) == {subject: ("revised", 2) for subject in (*CONSORTIA, "14")}
     for report in again:
         assert report.decision.reasons[0] == REASONS_ZH["template"]
         assert report.decision.fingerprint.parts["template"] == "t2"
-        assert "修订版 · 第 2 版" in report.job.html
+        assert "修订版 · 第 2 版" in report.job.html and "新的标签" in report.job.html
     assert all(by_subject(again)[c].decision.reasons == (REASONS_ZH["template"],) for c in CONSORTIA)
+    # Even with the same template version (a label in a data file, the program): the reason is the same.
+    same_version = plan(province, catalogue, folder, published, now=RUN_2, exists=lambda p: True)
+    assert all(r.decision.reasons == (REASONS_ZH["template"],) for r in same_version)
 
 
-def test_a_new_template_alone_does_not_claim_the_consortia_data_changed(province, catalogue, folder):
-    """The provincial report's revision note must not print 省内联合体数据更新 when no data changed.
-
-    Fails today: plan_province_reports adds ``省内联合体数据更新：<ids>`` for every consortium report revised in
-    the run, whatever the reason (here only the template)."""
+def test_a_new_template_alone_does_not_claim_the_consortia_data_changed(province, catalogue, folder, monkeypatch):
+    """The provincial report's revision note must not print 省内联合体数据更新 when no data changed."""
     published = record(plan(province, catalogue, folder), RUN_1)
+    from chanjiao.reporting import jobs
+
+    original = jobs.render_html
+    monkeypatch.setattr(jobs, "render_html", lambda name, context: original(name, context) + "<p>新的标签</p>")
     again = plan(province, catalogue, folder, published, now=RUN_2, template="t2", exists=lambda p: True)
     assert by_subject(again)["14"].decision.reasons == (REASONS_ZH["template"],)
 
@@ -370,7 +387,7 @@ def test_a_receipt_is_rewritten_only_when_what_it_says_changed(reference, catalo
     changed = draft(reference, catalogue, message="「中国特色学徒制培养」变化超过±60%。", generated_at=RUN_2)
     [revised] = plan_receipt([changed], published, folder=folder, now=RUN_2, exists=lambda p: True)
     assert (revised.decision.action, revised.decision.version) == ("revised", 2)
-    assert revised.decision.reasons == (REASONS_ZH["other"],)
+    assert revised.decision.reasons == (REASONS_ZH["data"],)  # what the receipt says of the data changed
     assert revised.job.target == folder / "SX-2024-01-summary-v2.pdf"  # replaced in place
 
     [forced] = plan_receipt([later], published, folder=folder, exists=lambda p: True, force=True)

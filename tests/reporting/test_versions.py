@@ -23,6 +23,7 @@ from chanjiao.reporting.versions import (
     decide,
     digest,
     fingerprint,
+    report_parts,
     revision_note,
     tally,
     template_digest,
@@ -159,75 +160,76 @@ def test_template_digest_follows_every_file_under_the_folder(tmp_path):
     assert template_digest(folder) not in (first, changed, added)  # names count too
 
 
-def test_template_digest_ignores_bytecode_caches_and_includes_the_pipeline_version(tmp_path, monkeypatch):
+def test_template_digest_ignores_bytecode_caches_and_the_pipeline_version(tmp_path, monkeypatch):
     (tmp_path / "a.j2").write_text("x", encoding="utf-8")
     first = template_digest(tmp_path)
     (tmp_path / "__pycache__").mkdir()
     (tmp_path / "__pycache__" / "x.pyc").write_bytes(b"\0\1")
     assert template_digest(tmp_path) == first
-    monkeypatch.setattr(pub, "__version__", "99.0.0")
-    assert template_digest(tmp_path) != first
+    monkeypatch.setattr("chanjiao.__version__", "99.0.0")
+    assert template_digest(tmp_path) == first  # a release alone changes no report
 
 
-# --- fingerprint --------------------------------------------------------------------------------------------------
+# --- fingerprint: what the report shows -------------------------------------------------------------------------
 
-CONTEXT = {"title": "报告", "appendix": [{"a": 1}], "trend": [70.0, 82.6], "footer": {"generated_at": "今天"}}
-
-
-def test_fingerprint_parts():
-    mark = fingerprint(CONTEXT, template="t1", framework="f1", data=CONTEXT["appendix"], history=CONTEXT["trend"])
-    assert mark.parts == {
-        "template": "t1",
-        "framework": "f1",
-        "data": digest([{"a": 1}]),
-        "history": digest([70.0, 82.6]),
-    }
-    assert len(mark.total) == 64
-    bare = fingerprint(CONTEXT, template="t1", framework="f1")
-    assert bare.parts == {"template": "t1", "framework": "f1"}
-    assert bare.total != mark.total  # the parts are digested into the total
+PAGE = (
+    '<html><head><meta name="generator" content="chanjiao <V>"></head><body><p>数据截至 <!--v-->2025-03-01<!--/v-->'
+    " · 生成于 <!--v-->2026-12-06 16:40<!--/v--></p><p>总分 85.0</p>"
+    "<footer>chanjiao <!--v--><V><!--/v--></footer></body></html>"
+)
 
 
-@pytest.mark.parametrize("change", ["context", "template", "framework", "data", "history"])
-def test_fingerprint_total_moves_with_each_input(change):
-    inputs = {"context": CONTEXT, "template": "t1", "framework": "f1", "data": {"a": 1}, "history": [1]}
-    before = fingerprint(
-        inputs["context"],
-        template=inputs["template"],
-        framework=inputs["framework"],
-        data=inputs["data"],
-        history=inputs["history"],
+def page(version="0.1.0", score="85.0", as_of="2025-03-01", moment="2026-12-06 16:40"):
+    return (
+        PAGE.replace("<V>", version)
+        .replace("85.0", score)
+        .replace("2025-03-01", as_of)
+        .replace("2026-12-06 16:40", moment)
     )
-    inputs[change] = {
-        "context": {**CONTEXT, "title": "新"},
-        "template": "t2",
-        "framework": "f2",
-        "data": {"a": 2},
-        "history": [2],
-    }[change]
-    after = fingerprint(
-        inputs["context"],
-        template=inputs["template"],
-        framework=inputs["framework"],
-        data=inputs["data"],
-        history=inputs["history"],
-    )
-    assert after.total != before.total
-    changed = {name for name in after.parts if after.parts[name] != before.parts[name]}
-    assert changed == (set() if change == "context" else {change})
 
 
-def test_fingerprint_ignores_volatile_context_keys():
-    a = fingerprint(CONTEXT, template="t", framework="f")
-    b = fingerprint({**CONTEXT, "footer": {"generated_at": "明天"}, "as_of": "2026-01-01"}, template="t", framework="f")
-    assert a == b
+def test_the_fingerprint_is_what_the_report_shows_not_when_or_by_what_it_was_made():
+    first = fingerprint(page(), parts={})
+    assert first.total.startswith(pub.CONTENT_SCHEME) and len(first.total) == len(pub.CONTENT_SCHEME) + 64
+    assert pub.is_content_fingerprint(first.total)
+    later = fingerprint(page(version="0.2.0", as_of="2026-02-01", moment="2027-01-01 08:00"), parts={})
+    assert later.total == first.total  # program version, as-of date, generation moment are volatile
+    assert fingerprint(page(score="85.1"), parts={}).total != first.total  # a figure shown is content
+
+
+def test_the_fingerprint_covers_the_attachments_and_ignores_the_parts():
+    base = fingerprint(page(), parts={"data": "a"}, attachments=(b"{}",))
+    assert fingerprint(page(), parts={"data": "b"}, attachments=(b"{}",)).total == base.total
+    assert fingerprint(page(), parts={"data": "a"}, attachments=(b'{"x":1}',)).total != base.total
+    assert fingerprint(page(), parts={"data": "a"}).total != base.total
+    assert base.parts == {"data": "a"}
+
+
+def test_report_parts_digest_the_inputs_that_name_a_reason():
+    parts = report_parts(template="t1", framework="f1", data=[{"a": 1}], history=[70.0, 82.6])
+    assert parts == {"template": "t1", "framework": "f1", "data": digest([{"a": 1}]), "history": digest([70.0, 82.6])}
+    assert report_parts(template="t1", framework="f1") == {"template": "t1", "framework": "f1"}
+
+
+def test_a_version_published_before_content_fingerprints_is_matched_through_its_html():
+    rendered = page()
+    old_html = rendered.replace("<!--v-->", "").replace("<!--/v-->", "").replace("0.1.0", "0.0.9")
+    old_html = old_html.replace("16:40", "09:12")
+    assert pub.same_shown_content(rendered, old_html)
+    assert pub.same_shown_content(rendered, rendered)
+    assert not pub.same_shown_content(rendered, old_html.replace("85.0", "85.1"))
+    assert not pub.same_shown_content(rendered, old_html + "<p>附录</p>")
 
 
 # --- decide -------------------------------------------------------------------------------------------------------
 
 
 def _mark(data="d1", template="t1", framework="f1", history="h1", peers="p1", extra=""):
-    return fingerprint({"x": extra}, template=template, framework=framework, data=data, history=history, peers=peers)
+    """A report whose content shows every input (as a real report does) and whose parts digest them."""
+    shown = f"<p>{data}|{template}|{framework}|{history}|{peers}|{extra}</p>"
+    return fingerprint(
+        shown, parts=report_parts(template=template, framework=framework, data=data, history=history, peers=peers)
+    )
 
 
 def _published(mark: Fingerprint, version: int, at: datetime, reasons=()) -> Published:
@@ -298,7 +300,8 @@ def test_force_with_changed_content_is_a_revision():
         ({"framework": "f2"}, REASONS_ZH["framework"]),
         ({"template": "t2"}, REASONS_ZH["template"]),
         ({"peers": "median moved"}, REASONS_ZH["peers"]),
-        ({"extra": "a total moved"}, REASONS_ZH["other"]),  # nothing named changed: a neutral reason
+        # Nothing it reads changed, yet it shows something else: the templates or the program made the difference.
+        ({"extra": "a label moved"}, REASONS_ZH["template"]),
     ],
 )
 def test_a_changed_fingerprint_is_a_new_version_with_its_reason(change, reason):
@@ -403,3 +406,46 @@ def test_tally_counts_every_action_including_zero():
     assert tally(decisions) == {"new": 3, "revised": 1, "restored": 0, "forced": 0, "unchanged": 1}
     assert list(tally(decisions)) == list(ACTIONS)
     assert tally([]) == dict.fromkeys(ACTIONS, 0)
+
+
+# --- versions recorded before content fingerprints ----------------------------------------------------------------
+
+
+def _legacy(version: int, at: datetime, parts=None, reasons=()) -> Published:
+    """A version as an earlier program recorded it: a context digest (no c1: prefix) and its parts."""
+    return Published(
+        kind="consortium",
+        year=2025,
+        subject="SX-2024-01",
+        version=version,
+        fingerprint="ab" * 32,
+        parts=parts or {"template": "old", "framework": "f1", "data": "old-data", "peers": digest("p1")},
+        reasons=tuple(reasons),
+        published_at=at,
+        path=f"v{version}.pdf",
+        pages=9,
+    )
+
+
+@pytest.mark.parametrize("file_exists, action", [(True, "unchanged"), (False, "restored")])
+def test_a_legacy_version_showing_the_same_is_adopted_not_revised(file_exists, action):
+    old = _legacy(1, T0)
+    decision = _decide(_mark(), [old], shows_same=True, file_exists=file_exists)
+    assert (decision.action, decision.version, decision.adopts) == (action, 1, old)
+    assert decision.render == (not file_exists)
+
+
+def test_a_legacy_version_showing_something_else_is_revised_comparing_only_parts_defined_alike():
+    old = _legacy(1, T0)
+    decision = _decide(_mark(), [old], shows_same=False)
+    assert (decision.action, decision.version, decision.adopts) == ("revised", 2, None)
+    # "data" and "template" were digested differently then: not compared; framework and peers alike, unchanged.
+    assert decision.reasons == (REASONS_ZH["other"],)
+    moved = _decide(_mark(peers="p2"), [old], shows_same=False)
+    assert moved.reasons == (REASONS_ZH["peers"],)
+
+
+def test_shows_same_never_overrides_a_content_fingerprint():
+    before = _mark(data="d0")
+    decision = _decide(_mark(), [_published(before, 1, T0)], shows_same=True)
+    assert (decision.action, decision.adopts) == ("revised", None)
