@@ -3,6 +3,7 @@ warehouse records — on the small inline Shanxi province of tests/reporting/tes
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -443,3 +444,53 @@ def test_a_moved_median_revises_the_others_for_the_comparison_not_their_history(
     unchanged_own = again["SX-2025-01"].decision
     assert (unchanged_own.action, unchanged_own.version) == ("revised", 2)
     assert unchanged_own.reasons == (REASONS_ZH["peers"],)  # not 往年评价结果更新, not its own data
+
+
+# --- versions recorded before content fingerprints ----------------------------------------------------------------
+
+
+def _as_legacy(published: list[Published]) -> list[Published]:
+    """The same versions as an earlier program recorded them: a context digest, not a content fingerprint."""
+    return [
+        replace(p, fingerprint="ab" * 32, parts={"template": "old", "framework": p.parts["framework"]})
+        for p in published
+    ]
+
+
+def _published_html(planned: list[PlannedReport]) -> dict[Path, str]:
+    """The HTML written beside each PDF by an earlier program: no volatile markers, other moments and version."""
+    return {
+        p.job.target.with_suffix(".html"): re.sub(r"<!--v-->(.*?)<!--/v-->", r"\1（旧）", p.job.html, flags=re.S)
+        for p in planned
+    }
+
+
+def test_legacy_versions_showing_the_same_are_adopted_without_rendering(province, catalogue, folder):
+    first = plan(province, catalogue, folder)
+    legacy = _as_legacy(record(first, RUN_1, root=folder.parent.parent.parent))
+    html = _published_html(first)
+    again = plan(province, catalogue, folder, legacy, now=RUN_2, exists=lambda p: True, read=html.get)
+    assert actions(again) == {subject: ("unchanged", 1) for subject in (*CONSORTIA, "14")}
+    assert all(p.job is None and p.decision.adopts is not None for p in again)
+    adopted = record(again, RUN_2)
+    assert [(p.subject, p.version, p.published_at, p.path, p.pages) for p in adopted] == [
+        (p.subject, p.version, p.published_at, p.path, p.pages) for p in legacy
+    ]
+    assert all(p.fingerprint.startswith("c1:") for p in adopted)
+    # Adopted once, compared by content from then on.
+    third = plan(province, catalogue, folder, adopted, now=RUN_3, exists=lambda p: True, read=lambda p: None)
+    assert actions(third) == actions(again) and all(p.decision.adopts is None for p in third)
+
+
+def test_a_legacy_version_whose_html_differs_or_is_gone_is_revised(province, catalogue, folder):
+    first = plan(province, catalogue, folder)
+    legacy = _as_legacy(record(first, RUN_1))
+    html = _published_html(first)
+    edited = folder / "SX-2024-02.html"
+    html[edited] = html[edited].replace("</body>", "<p>旧版多出的一段</p></body>")
+    del html[folder / "SX-2024-01.html"]
+    again = by_subject(plan(province, catalogue, folder, legacy, now=RUN_2, exists=lambda p: True, read=html.get))
+    for subject in ("SX-2024-01", "SX-2024-02"):
+        assert (again[subject].decision.action, again[subject].decision.version) == ("revised", 2)
+        assert again[subject].decision.reasons == (REASONS_ZH["other"],)  # parts of another scheme: no claim
+    assert again["SX-2025-01"].decision.action == "unchanged"
