@@ -41,7 +41,7 @@ def _expectation_kwargs(spec: RuleSpec) -> tuple[type[gxe.Expectation], dict, tu
     """Which built-in expectation checks a rule family, on which column, under which extra conditions."""
     f, rule, family = spec.field, spec.rule, spec.family
     other = rule.fields[0] if rule is not None and rule.fields else None
-    pair = {"ignore_row_if": "either_value_is_missing"}  # DOMAIN.md: missing inputs are not evaluated
+    pair = {"ignore_row_if": "either_value_is_missing"}  # docs/DOMAIN.md: missing inputs are not evaluated
     between = gxe.ExpectColumnValuesToBeBetween
     if family == "type":
         return gxe.ExpectColumnValuesToBeNull, {"column": q.unparsed(f)}, ()
@@ -208,7 +208,7 @@ class QualityValidator:
         The year is validated as two batches — its plans and its summaries — each against its kind's suite.
 
         Values and messages are masked here, where findings are born, so no output downstream can leak a
-        contact's name or phone (DOMAIN.md).
+        contact's name or phone (docs/DOMAIN.md).
         """
         results = []
         for kind, suite in self.suites.items():

@@ -43,7 +43,7 @@ class ChanjiaoError(Exception):
 
 
 class RejectedFile(ChanjiaoError):
-    """A submission file that cannot be accepted as a version (DOMAIN.md, "Rejected")."""
+    """A submission file that cannot be accepted as a version (docs/DOMAIN.md, "Rejected")."""
 
 
 class ReferenceDataError(ChanjiaoError):

@@ -1,7 +1,7 @@
-"""From a file's bytes to an accepted submission or a rejection (DOMAIN.md, "The input contract").
+"""From a file's bytes to an accepted submission or a rejection (docs/DOMAIN.md, "The input contract").
 
 Pure: the caller supplies the bytes, the catalogue and the registry's ids. A file is rejected whole only
-for the reasons DOMAIN.md lists; any other bad value is kept with its problem for the data-quality layer.
+for the reasons docs/DOMAIN.md lists; any other bad value is kept with its problem for the data-quality layer.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Values as people type them, turned into typed values (DOMAIN.md, "The input contract").
+"""Values as people type them, turned into typed values (docs/DOMAIN.md, "The input contract").
 
 Each parser takes what a reader found in a cell (text, a number, an Excel date, a bool) and returns the
 typed value or raises :class:`ValueProblem` with a short reason. A value that cannot be parsed does not

@@ -5,7 +5,7 @@ one column per catalogue field. Rules that need another row or table (the previo
 registry, the industry layout) or arithmetic with a tolerance are turned here into *derived columns*
 (a sum residual, a previous value, a registry name, the codes outside the city's layout) that a built-in
 expectation can check. After validation, findings are annotated here: explained by a ``说明``, accepted
-by a reviewer override, and the fields a fatal finding makes unusable for scoring (DOMAIN.md).
+by a reviewer override, and the fields a fatal finding makes unusable for scoring (docs/DOMAIN.md).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from chanjiao.reference.catalogue import PERSONAL_FIELDS, Catalogue, Field
 KEY_COLUMNS = ("version_id", "consortium_id", "year", "kind", "version")
 _FROM_VERSION = ("consortium_id", "year", "kind")
 FINDING_COLUMNS = ("version_id", "field", "rule", "rule_id", "severity", "veto", "message", "fix", "value", "involves")
-YOY_LIMIT = Decimal("0.5")  # ±50 % against the previous year's latest summary (DOMAIN.md)
+YOY_LIMIT = Decimal("0.5")  # ±50 % against the previous year's latest summary (docs/DOMAIN.md)
 
 
 # --- derived column names: shared with expectations/, so the suite and the frame agree ---------------------
@@ -123,7 +123,7 @@ class QualityContext:
 
 
 def normalise_name(text: str | None) -> str | None:
-    """Names compare after NFKC and with all whitespace removed (DOMAIN.md)."""
+    """Names compare after NFKC and with all whitespace removed (docs/DOMAIN.md)."""
     if text is None:
         return None
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
@@ -275,7 +275,7 @@ def _unknown(column: pd.Series, known: frozenset[str]) -> pd.Series:
 
 
 def _outside_layout(frame: pd.DataFrame, code: str, context: QualityContext, unknown: pd.Series) -> pd.Series:
-    """A usable submitted value beats the registry's codes (DOMAIN.md); null where there is no layout."""
+    """A usable submitted value beats the registry's codes (docs/DOMAIN.md); null where there is no layout."""
     out = []
     registry_codes = context.registry["industry_codes"] if "industry_codes" in context.registry else {}
     for i, row in enumerate(frame[["consortium_id", code]].itertuples(index=False)):
@@ -479,7 +479,7 @@ def findings_frame(records: list[dict]) -> pd.DataFrame:
 
 
 def unusable_fields(findings: pd.DataFrame, catalogue: Catalogue) -> dict[int, frozenset[str]]:
-    """Per version, the non-meta fields a fatal finding involves: they score as missing (DOMAIN.md)."""
+    """Per version, the non-meta fields a fatal finding involves: they score as missing (docs/DOMAIN.md)."""
     unusable: dict[int, set[str]] = {}
     for finding in findings[findings["severity"] == "fatal"].itertuples(index=False):
         involved = finding.involves.split(";") if isinstance(finding.involves, str) else list(finding.involves)
@@ -494,7 +494,7 @@ def usable_values(
 ) -> tuple[dict[str, Value | None], dict[str, list[str]]]:
     """The typed values scoring may use, and for every value withheld the rule ids that withheld it.
 
-    A value that did not parse, or that a fatal finding involves, scores as missing (DOMAIN.md); the
+    A value that did not parse, or that a fatal finding involves, scores as missing (docs/DOMAIN.md); the
     second result says why for each, so nothing is dropped silently.
     """
     mine = findings[(findings["version_id"] == version_id) & (findings["severity"] == "fatal")]

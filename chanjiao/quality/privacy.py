@@ -1,4 +1,4 @@
-"""Masking personal data (DOMAIN.md, "Reports"): ``contact_name`` and ``contact_phone`` never leave the
+"""Masking personal data (docs/DOMAIN.md, "Reports"): ``contact_name`` and ``contact_phone`` never leave the
 warehouse unmasked — not in a CSV, a receipt, a PDF or a Prefect artifact.
 
 王小明 → 王**; 0351-7654567 → 0351-****567; 13812345678 → 138****5678.

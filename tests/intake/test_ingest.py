@@ -1,4 +1,4 @@
-"""Accepting a file as a version, and every rejection reason of DOMAIN.md naming file and field."""
+"""Accepting a file as a version, and every rejection reason of docs/DOMAIN.md naming file and field."""
 
 from datetime import date, datetime
 from decimal import Decimal

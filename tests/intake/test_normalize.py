@@ -1,4 +1,4 @@
-"""Every normalisation case of the input contract (DOMAIN.md, "Values as people type them")."""
+"""Every normalisation case of the input contract (docs/DOMAIN.md, "Values as people type them")."""
 
 from datetime import date, datetime
 from decimal import Decimal

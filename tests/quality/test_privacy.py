@@ -1,4 +1,4 @@
-"""Personal data is masked the way DOMAIN.md shows: 王** ; 0351-****567 ; 138****5678."""
+"""Personal data is masked the way docs/DOMAIN.md shows: 王** ; 0351-****567 ; 138****5678."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Framework files: the shipped ones load as DOMAIN.md's indicators.csv says; a broken one is refused on load
+"""Framework files: the shipped ones load as docs/DOMAIN.md's indicators.csv says; a broken one is refused on load
 with the file, the point and the reason; provinces pick frameworks by year."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ indicators:
 """
 
 
-# DOMAIN.md's indicators.csv (framework, indicator, weight, point, method, inputs), copied when the YAML was
+# docs/DOMAIN.md's indicators.csv (framework, indicator, weight, point, method, inputs), copied when the YAML was
 # written: the shipped files must say the same, point for point.
 SPEC_TABLE = """\
 hunan-2024,I1,10,1.1,member_types,members_secondary_vocational;members_higher_vocational;members_undergraduate;members_government;members_enterprise;members_research
