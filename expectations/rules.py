@@ -20,19 +20,10 @@ from decimal import Decimal
 from functools import lru_cache
 
 from chanjiao.quality import checks as q
-from chanjiao.reference.catalogue import KIND_ZH, Catalogue, Field, Rule, load_catalogue
+from chanjiao.reference.catalogue import Catalogue, Field, Rule, load_catalogue
 from chanjiao.reference.formatting import fmt_number, fmt_value
+from chanjiao.reference.labels import kind_label, labels, type_label
 
-_TYPE_ZH = {
-    "int": "整数",
-    "decimal": "数字",
-    "percent": "百分比（0–100）",
-    "date": "日期",
-    "bool": "“是”或“否”",
-    "codes": "代码",
-    "text": "文字",
-    "enum": "选项",
-}
 _TYPE_EXAMPLE = {
     "int": "12",
     "decimal": "12.5",
@@ -174,7 +165,7 @@ def build_rules(catalogue: Catalogue) -> tuple[RuleSpec, ...]:
     for field in catalogue:
         label, kinds = _label(field), _kinds(field)
         source = f"fields.csv（{field.source}）" if field.source else "fields.csv"
-        type_zh = _TYPE_ZH[field.type] if field.type != "enum" else "、".join(field.enum_values) + "之一"
+        type_zh = type_label(field.type) if field.type != "enum" else "、".join(field.enum_values) + "之一"
         example = _TYPE_EXAMPLE.get(field.type, "、".join(field.enum_values))
         if field.type == "text":  # text always parses: only an Excel formula with no saved result fails
             specs.append(
@@ -206,7 +197,7 @@ def build_rules(catalogue: Catalogue) -> tuple[RuleSpec, ...]:
             )
         required = _required_kinds(field)
         if required:
-            kind_zh = KIND_ZH[required[0]] if len(required) == 1 else "{kind_zh}"
+            kind_zh = kind_label(required[0]) if len(required) == 1 else "{kind_zh}"
             specs.append(
                 RuleSpec(
                     f"{field.code}.required",
@@ -340,7 +331,7 @@ def describe(spec: RuleSpec, row: Mapping[str, object], catalogue: Catalogue) ->
                 f"{_label(field)}是一个没有保存计算结果的公式“{raw}”：请在 Excel 中打开并保存文件，或直接填写数值。"
             )
     elif family == "required":
-        seen, fill["kind_zh"] = "（空）", KIND_ZH.get(str(row.get("kind")), "材料")
+        seen, fill["kind_zh"] = "（空）", labels("kind").get(str(row.get("kind")), "材料")
     elif family == "max_chars":
         text = str(value)
         fill["length"] = len(text)

@@ -40,6 +40,7 @@ from openpyxl.styles import Alignment, Font
 from chanjiao.intake.normalize import nfc, nfkc
 from chanjiao.intake.readers import HEADER, SHEET_NAME
 from chanjiao.reference.catalogue import Catalogue, Field, data_text, load_catalogue
+from chanjiao.reference.labels import labels
 from chanjiao.reference.registry import EXTENSION_COLUMNS, REGISTRY_COLUMNS, REGISTRY_OPTIONAL
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ NORMALISATIONS = (
     "data_sheet_not_first",
 )
 
-_KIND_ZH = {"plan": "全年工作计划", "summary": "全年工作总结"}
+_KIND_ZH = labels("kind_as_written")  # the wording consortia write, not the reports' (labels.csv)
 _KIND_SHORT = {"plan": "工作计划", "summary": "工作总结"}
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 _ORDINALS = "一二三四五六七八"

@@ -15,28 +15,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from chanjiao.intake.readers import HEADER, SHEET_NAME
 from chanjiao.reference.catalogue import Catalogue, Field
+from chanjiao.reference.labels import kind_full_label, label_or_key, section_label, type_hint
 
-_TYPE_ZH = {
-    "text": "文本",
-    "int": "整数",
-    "decimal": "数值",
-    "percent": "百分比（填 85 或 85%）",
-    "date": "日期（如 2025-07-15）",
-    "bool": "是/否",
-    "codes": "代码，用分号分隔",
-    "enum": "选项",
-}
-_KIND_ZH = {"plan": "全年工作计划", "summary": "全年工作总结（含典型案例）"}
-_SECTION_ZH = {
-    "meta": "基本信息",
-    "A_profile": "A 联合体概况",
-    "B_milestones": "B 建设节点",
-    "C_education": "C 人才培养",
-    "D_service": "D 服务发展",
-    "E_enterprise": "E 企业情况",
-    "F_narrative": "F 特色与案例",
-    "G_compliance": "G 合规承诺",
-}
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _REQUIRED_FONT = Font(bold=True)
 
@@ -47,7 +27,7 @@ def _number(value) -> str:
 
 def field_hint(field: Field, kind: str) -> str:
     """What a submitter must know about one field: type, unit, limits, whether required, the check."""
-    lines = [f"{field.label_zh}（{field.code}）", f"类型：{_TYPE_ZH.get(field.type, field.type)}"]
+    lines = [f"{field.label_zh}（{field.code}）", f"类型：{type_hint(field.type)}"]
     if field.unit:
         lines.append(f"单位：{field.unit}")
     if field.min is not None or field.max is not None:
@@ -55,7 +35,7 @@ def field_hint(field: Field, kind: str) -> str:
     if field.max_chars:
         lines.append(f"字数上限：{field.max_chars} 字")
     if field.type == "enum":
-        lines.append("可选：" + " / ".join(f"{v}（{_KIND_ZH.get(v, v)}）" for v in field.enum_values))
+        lines.append("可选：" + " / ".join(f"{v}（{label_or_key('kind', v)}）" for v in field.enum_values))
     lines.append("必填" if field.required(kind) else "选填")
     if field.is_personal:
         lines.append("个人信息：报告中一律脱敏显示")
@@ -100,7 +80,7 @@ def blank_workbook(catalogue: Catalogue, year: int, kind: str) -> bytes:
         sheet.column_dimensions[column].width = width
 
     guide = book.create_sheet("填报说明")
-    guide.append([f"{year} 年度市域产教联合体{_KIND_ZH[kind]}填报模板"])
+    guide.append([f"{year} 年市域产教联合体{kind_full_label(kind)}填报模板"])
     guide["A1"].font = Font(bold=True, size=14)
     for line in (
         f"1. 在“{SHEET_NAME}”工作表的“填报值”列填写数据，不要修改“字段代码”列；一个文件只填报一个联合体一年的一份材料。",
@@ -120,10 +100,10 @@ def blank_workbook(catalogue: Catalogue, year: int, kind: str) -> bytes:
         )
         guide.append(
             [
-                _SECTION_ZH.get(field.section, field.section),
+                section_label(field.section),
                 field.code,
                 field.label_zh,
-                _TYPE_ZH.get(field.type, field.type),
+                type_hint(field.type),
                 field.unit,
                 "是" if field.required(kind) else "否",
                 limits,

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from chanjiao import __version__
 from chanjiao.common.errors import ChanjiaoError, ConfigurationError, mask_password, user_message
+from chanjiao.reference.labels import kind_full_label, labels
 
 log = logging.getLogger("chanjiao.operations.cli")
 _SHOWN_REJECTIONS = 20
@@ -64,6 +65,11 @@ def _year(text: str) -> int:
     if not text.isdigit() or not 2000 <= int(text) <= 2100:
         raise argparse.ArgumentTypeError(f"{text!r} is not a year")
     return int(text)
+
+
+def _labelled(group: str) -> str:
+    """Help text naming each choice's Chinese label (chanjiao/data/labels.csv): ``plan = 年度工作计划, …``."""
+    return ", ".join(f"{key} = {label}" for key, label in labels(group).items())
 
 
 def _say(text: str = "") -> None:
@@ -358,7 +364,7 @@ def cmd_template(args: argparse.Namespace) -> int:
         path = write_atomic(args.output, blank_workbook(load_catalogue(), args.year, args.kind))
     except OSError as exc:
         raise _path_error(exc, f"write {args.output}") from None
-    _say(f"wrote {path} ({args.year} {args.kind})")
+    _say(f"wrote {path} ({args.year} {args.kind}: {kind_full_label(args.kind)})")
     return 0
 
 
@@ -772,14 +778,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     template = commands.add_parser("template", help="write the blank submission workbook")
     template.add_argument("--year", type=_year, required=True)
-    template.add_argument("--kind", choices=("plan", "summary"), required=True)
+    template.add_argument("--kind", choices=("plan", "summary"), required=True, help=_labelled("kind_full"))
     template.add_argument("-o", "--output", type=Path, required=True)
     template.set_defaults(handler=cmd_template)
 
     withdraw = commands.add_parser("withdraw", help="mark a version filed in error as withdrawn")
     withdraw.add_argument("--consortium", required=True)
     withdraw.add_argument("--year", type=_year, required=True)
-    withdraw.add_argument("--kind", choices=("plan", "summary"), required=True)
+    withdraw.add_argument("--kind", choices=("plan", "summary"), required=True, help=_labelled("kind_full"))
     withdraw.add_argument("--version", type=int, required=True)
     withdraw.add_argument("--reason", required=True)
     storage_options(withdraw)
@@ -796,7 +802,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     override.add_argument("--consortium", required=True)
     override.add_argument("--year", type=_year, required=True)
-    override.add_argument("--kind", choices=("plan", "summary"), required=True)
+    override.add_argument("--kind", choices=("plan", "summary"), required=True, help=_labelled("kind_full"))
     override.add_argument("--rule", required=True, help="rule family (yoy) or rule id (apprentices.yoy)")
     override.add_argument("--field", help="the field, when the rule has findings on several")
     override.add_argument("--reason", required=True)
@@ -806,7 +812,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="print the data-quality rule catalogue")
     rules.add_argument("--field", help="only the rules of this field")
-    rules.add_argument("--severity", choices=("fatal", "warning", "info"))
+    rules.add_argument("--severity", choices=("fatal", "warning", "info"), help=_labelled("severity"))
     rules.add_argument("--markdown", action="store_true", help="as the Markdown table of expectations/RULES.md")
     rules.set_defaults(handler=cmd_rules)
 

@@ -16,6 +16,7 @@ import pandas as pd
 from chanjiao.common.errors import ConfigurationError, ReferenceDataError
 from chanjiao.common.exports import REMINDER_COLUMNS, REPORTING_TZ
 from chanjiao.reference.catalogue import KINDS
+from chanjiao.reference.labels import timeliness_label
 
 STATUSES = ("on_time", "late", "missing", "not_yet_due")
 VERSION_COLUMNS = (
@@ -274,7 +275,7 @@ def reminders(timeliness: pd.DataFrame, as_of: date, days_before: tuple[int, ...
     days_left = timeliness["due_date"].map(lambda due: (due - as_of).days)
     wanted = timeliness[(timeliness["status"] == "not_yet_due") & days_left.isin(list(days_before))].copy()
     wanted["days_left"] = days_left[wanted.index].astype(int)
-    wanted["status"] = "未报送"
+    wanted["status"] = timeliness_label("missing")
     return wanted.sort_values(["province_code", "due_date", "consortium_id", "kind"])[
         list(REMINDER_COLUMNS)
     ].reset_index(drop=True)

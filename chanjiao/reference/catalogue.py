@@ -18,7 +18,6 @@ from pathlib import Path
 from chanjiao.common.errors import CatalogueError
 
 KINDS = ("plan", "summary")
-KIND_ZH = {"plan": "年度工作计划", "summary": "年度工作总结"}  # seed 000 §四
 TYPES = ("text", "int", "decimal", "percent", "date", "bool", "codes", "enum")
 SEVERITIES = ("fatal", "warning", "info")
 # The four meta fields a file must carry to be accepted at all (DOMAIN.md, "Rejected").

@@ -31,6 +31,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from chanjiao.reference.formatting import fmt_number, fmt_score, round_half_up
+from chanjiao.reference.labels import milestone_label, statuses, timeliness_label
 
 __all__ = [
     "FONT_FAMILY",
@@ -52,8 +53,9 @@ __all__ = [
 ]
 
 FONT_FAMILY = "Noto Sans CJK SC, sans-serif"
-TIMELINESS_STATUSES = ("按时", "逾期", "未报送", "未经地市审核", "未到截止日期")
-MILESTONE_STATUSES = ("按期完成", "逾期完成", "未完成", "未到期", "数据不可用")
+# The statuses as printed, in the order drawn (chanjiao/data/labels.csv).
+TIMELINESS_STATUSES = statuses("timeliness")
+MILESTONE_STATUSES = statuses("milestone")
 
 WIDTH = 680  # user units across every chart
 PRINT_WIDTH_MM = 170  # … printed this wide: 4 units = 1 mm
@@ -82,18 +84,24 @@ _GRADE_PALETTES = {
 
 # Status: (fill, hatch direction or None, hatch colour, text colour for the status name).
 _TIMELINESS_STYLE = {
-    "按时": ("#2f7d4f", None, None),
-    "逾期": ("#e2a73e", None, None),
-    "未报送": ("#b42318", "/", WHITE),
-    "未经地市审核": ("#d3dbe3", "\\", "#57606a"),
-    "未到截止日期": ("#f3f4f6", None, None),
+    timeliness_label(status): style
+    for status, style in {
+        "on_time": ("#2f7d4f", None, None),
+        "late": ("#e2a73e", None, None),
+        "missing": ("#b42318", "/", WHITE),
+        "not_city_approved": ("#d3dbe3", "\\", "#57606a"),
+        "not_yet_due": ("#f3f4f6", None, None),
+    }.items()
 }
 _MILESTONE_STYLE = {  # status: (colour of the done dot, the connector and the status text)
-    "按期完成": "#1a7f37",
-    "逾期完成": "#9a6700",
-    "未完成": "#b42318",
-    "未到期": "#57606a",
-    "数据不可用": "#57606a",
+    milestone_label(status): colour
+    for status, colour in {
+        "on_time": "#1a7f37",
+        "late": "#9a6700",
+        "not_done": "#b42318",
+        "not_yet_due": "#57606a",
+        "unusable": "#57606a",
+    }.items()
 }
 
 
@@ -719,7 +727,7 @@ def milestone_chart(rows: Sequence[MilestoneMark], year: int, first_year: int | 
     x = 84.0
     svg.text(x, y, "完成日期：", size=SMALL)
     x += _text_width("完成日期：", SMALL) + 4
-    for status in ("按期完成", "逾期完成"):
+    for status in (milestone_label("on_time"), milestone_label("late")):
         svg.circle(x + 4, y - 4, 4, fill=_MILESTONE_STYLE[status], stroke=INK, stroke_width=0.6)
         svg.text(x + 12, y, status, size=SMALL)
         x += 12 + _text_width(status, SMALL) + 16

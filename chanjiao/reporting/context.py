@@ -23,69 +23,34 @@ from chanjiao.intake.normalize import from_storage
 from chanjiao.quality.checks import is_missing
 from chanjiao.quality.privacy import mask_text, mask_value
 from chanjiao.quality.timeliness import status_counts
-from chanjiao.reference.catalogue import KIND_ZH, KINDS, PERSONAL_FIELDS, Catalogue
+from chanjiao.reference.catalogue import KINDS, PERSONAL_FIELDS, Catalogue
 from chanjiao.reference.formatting import fmt_score, fmt_value
 from chanjiao.reference.frameworks import Framework
+from chanjiao.reference.labels import (
+    kind_label,
+    level_label,
+    list_code_label,
+    milestone_label,
+    rule_family_label,
+    score_note_label,
+    section_label,
+    severity_label,
+    timeliness_label,
+)
 from chanjiao.reporting import charts
-from chanjiao.reporting.receipts import SEVERITY_ZH, finding_status, plain_record
+from chanjiao.reporting.receipts import finding_status, plain_record
 from chanjiao.scoring.outputs import points_table, scores_table
 from chanjiao.scoring.scores import (
     EMPTY,
-    NOTE_ZH,
     OK,
     UNUSABLE,
     carry_over_milestones,
     milestone_due_dates,
 )
 
-SECTION_ZH = {
-    "meta": "基本信息",
-    "A_profile": "A 基本情况",
-    "B_milestones": "B 建设进度（里程碑）",
-    "C_education": "C 人才培养",
-    "D_service": "D 服务产业",
-    "E_enterprise": "E 企业情况",
-    "F_narrative": "F 特色创新与典型案例",
-    "G_compliance": "G 合规情况",
-}
-TIMELINESS_ZH = {"on_time": "按时", "late": "逾期", "missing": "未报送", "not_yet_due": "未到截止日期"}
-LEVEL_ZH = {"provincial": "省级", "national": "国家级"}
-MILESTONE_STATUSES = ("按期完成", "逾期完成", "未完成", "未到期", "数据不可用")
 _SEVERITY_ORDER = {"fatal": 0, "warning": 1, "info": 2}
 NOT_FILLED = "未填报"
 _NUMERALS = "一二三四五六七八九十"
-# How a reviewer reads a rule family (expectations/rules.py); tests check every family has a name here.
-RULE_FAMILY_ZH = {
-    "type": "格式无法识别",
-    "required": "必填项未填",
-    "min": "低于下限",
-    "max": "超过上限",
-    "max_chars": "超过字数上限",
-    "sum_eq": "分项之和不等于合计",
-    "le": "分项大于总数",
-    "not_after": "日期先后矛盾",
-    "required_if": "关联项未填",
-    "any_positive": "关联项应大于 0",
-    "both_or_neither": "应同时填写或同时不填",
-    "warn_below": "低于参考值",
-    "warn_equal": "数值可疑",
-    "min_ratio": "比例低于要求",
-    "known_codes": "代码不在清单内",
-    "is_true": "未作承诺",
-    "registry_name": "名称与认定名单不一致",
-    "in_city_layout": "产业不在地市布局内",
-    "veto": "一票否决",
-    "yoy": "同比变化过大",
-}
-# The codes of `lists_published` (seed 004 二(一)1, 二(二)1), as the lists are called.
-CODE_LABELS_ZH = {
-    "core_products": "核心产品清单",
-    "tech_needs": "技术需求清单",
-    "talent_needs": "人才需求清单",
-    "key_majors": "重点专业清单",
-    "upgrade_majors": "升级改造专业清单",
-    "restricted_majors": "限制（调减）专业清单",
-}
 CONSORTIUM_CHAPTERS = (
     ("headline", "总体评价"),
     ("indicators", "指标得分与全省中位数"),
@@ -218,7 +183,7 @@ def plan_text(row: dict) -> str:
     if row["plan_completed"]:
         return f"完成（{row['plan_targets_met']}/{row['plan_targets']} 项目标）"
     if row["plan_reason"]:
-        return NOTE_ZH.get(row["plan_reason"], row["plan_reason"])
+        return score_note_label(row["plan_reason"])
     return f"未完成（{row['plan_targets_met']}/{row['plan_targets']} 项目标）"
 
 
@@ -335,14 +300,14 @@ def milestone_rows(data: ProvinceYear, consortium_id: str, catalogue: Catalogue)
         carried = getattr(cell, "carried_from", None) if cell is not None else None
         note = f"（沿用 {int(carried)} 年总结）" if carried is not None and not pd.isna(carried) else ""
         if cell is not None and cell.state == UNUSABLE:
-            status = "数据不可用"
+            status = milestone_label("unusable")
         elif done is not None and done > year_end:
             # Scored as not achieved in the year (chanjiao.scoring.scores.milestone_score), so not "completed late".
-            status, note = "未完成", f"（填报日期晚于 {data.year} 年底）"
+            status, note = milestone_label("not_done"), f"（填报日期晚于 {data.year} 年底）"
         elif done is not None:
-            status = "按期完成" if done <= deadline else "逾期完成"
+            status = milestone_label("on_time" if done <= deadline else "late")
         else:
-            status = "未到期" if deadline > today else "未完成"
+            status = milestone_label("not_yet_due" if deadline > today else "not_done")
         rows.append(
             {
                 "code": code,
@@ -353,7 +318,7 @@ def milestone_rows(data: ProvinceYear, consortium_id: str, catalogue: Catalogue)
                 "done_text": _date(done) or "—",
                 "status": status,
                 "carried": note,
-                "days_late": (done - deadline).days if status == "逾期完成" else None,
+                "days_late": (done - deadline).days if status == milestone_label("late") else None,
             }
         )
     return rows
@@ -369,12 +334,12 @@ def _timeliness_rows(data: ProvinceYear, consortium_id: str) -> list[dict]:
     rows = data.timeliness[data.timeliness["consortium_id"] == consortium_id]
     out = []
     for row in rows.sort_values("kind", key=lambda s: s.map({k: n for n, k in enumerate(KINDS)})).to_dict("records"):
-        status = TIMELINESS_ZH[row["status"]]
+        status = timeliness_label(row["status"])
         if row["status"] == "late":
             status += f" {int(row['days_late'])} 天"
         out.append(
             {
-                "kind": KIND_ZH[row["kind"]],
+                "kind": kind_label(row["kind"]),
                 "due": _date(row["due_date"]) + ("（延期）" if row["extended"] else ""),
                 "first": _date(row["first_submitted_on"]) or "—",
                 "version": f"第 {int(row['version'])} 版" if not is_missing(row["version"]) else "—",
@@ -407,10 +372,10 @@ def finding_rows(findings: pd.DataFrame, catalogue: Catalogue) -> list[dict]:
             handled = f"填报说明：{f['explanation']}"
         rows.append(
             {
-                "kind": KIND_ZH[f["kind"]],
+                "kind": kind_label(f["kind"]),
                 "version": int(f["version"]) if f.get("version") else "",
                 "severity": f["severity"],
-                "severity_zh": SEVERITY_ZH[f["severity"]] + ("·否决" if f["veto"] else ""),
+                "severity_zh": severity_label(f["severity"]) + ("·否决" if f["veto"] else ""),
                 "field": f["field"],
                 "label": catalogue.label(f["field"]),
                 "message": f["message"],
@@ -454,7 +419,7 @@ def _display(spec, found) -> tuple[str, str]:
     except (ValueError, ArithmeticError):
         return str(found.value), ""
     if spec.type == "codes":
-        return "；".join(CODE_LABELS_ZH.get(code, code) for code in value), ""
+        return "；".join(list_code_label(code) for code in value), ""
     return fmt_value(spec, value), ""
 
 
@@ -485,7 +450,7 @@ def appendix(data: ProvinceYear, consortium_id: str, catalogue: Catalogue) -> li
     for kind in KINDS:
         version = _latest(data, consortium_id, data.year, kind)
         if version is None:
-            documents.append({"kind": KIND_ZH[kind], "missing": True})
+            documents.append({"kind": kind_label(kind), "missing": True})
             continue
         values = data.values.get(version["version_id"], {})
         personal = _personal(values)
@@ -512,12 +477,12 @@ def appendix(data: ProvinceYear, consortium_id: str, catalogue: Catalogue) -> li
             )
         documents.append(
             {
-                "kind": KIND_ZH[kind],
+                "kind": kind_label(kind),
                 "missing": False,
                 # Every submitted value; the fields left empty are named in one line per section, not a row each.
                 "sections": [
                     {
-                        "name": SECTION_ZH.get(name, name),
+                        "name": section_label(name),
                         "rows": paired([f for f in fields if f["status"] != NOT_FILLED]),
                         "empty": "、".join(f["label"] for f in fields if f["status"] == NOT_FILLED),
                     }
@@ -564,7 +529,9 @@ def consortium_context(
         [("appendix", "附录　报送数据与来源")]
         + [(f"appendix-{n}", f"{n + 1}. {doc['kind']}") for n, doc in enumerate(documents)],
     )
-    counts = {SEVERITY_ZH[s]: int((findings["severity"] == s).sum()) if len(findings) else 0 for s in _SEVERITY_ORDER}
+    counts = {
+        severity_label(s): int((findings["severity"] == s).sum()) if len(findings) else 0 for s in _SEVERITY_ORDER
+    }
     return with_revision(
         {
             "document": {
@@ -589,7 +556,7 @@ def consortium_context(
                     ("牵头企业", registry["lead_enterprises"]),
                     (
                         "认定批次",
-                        f"{registry['recognized_year']} 年{LEVEL_ZH.get(registry['level'], registry['level'])}",
+                        f"{registry['recognized_year']} 年{level_label(registry['level'])}",
                     ),
                     ("评价年度", f"{data.year} 年"),
                     ("评价指标", f"{data.framework.name_zh}（{score['framework_id']} {score['framework_version']}）"),
@@ -615,7 +582,7 @@ def consortium_context(
                 "adjustment": bool(score["adjustment"]),
                 "shortlisted": bool(score["shortlisted"]),
                 "ineligible_because": score["ineligible_because"],
-                "note": NOTE_ZH.get(score["note"], score["note"]),
+                "note": score_note_label(score["note"]),
                 "unmet": "、".join(catalogue.label(c) for c in score["plan_unmet"].split(";") if c),
                 "pending": "、".join(catalogue.label(c) for c in score["plan_pending"].split(";") if c),
                 "median": _or_dash(fmt_score(data.total_median)),
@@ -726,13 +693,13 @@ def timeliness_bars(frame: pd.DataFrame) -> list[charts.TimelinessBar]:
         approved = mine["city_approved"].astype(bool)
         bars.append(
             charts.TimelinessBar(
-                label=KIND_ZH[kind],
+                label=kind_label(kind),
                 counts={
-                    "按时": int(((mine["status"] == "on_time") & approved).sum()),
-                    "逾期": int(((mine["status"] == "late") & approved).sum()),
-                    "未报送": int((mine["status"] == "missing").sum()),
-                    "未经地市审核": int((mine["version"].notna() & ~approved).sum()),
-                    "未到截止日期": int((mine["status"] == "not_yet_due").sum()),
+                    timeliness_label("on_time"): int(((mine["status"] == "on_time") & approved).sum()),
+                    timeliness_label("late"): int(((mine["status"] == "late") & approved).sum()),
+                    timeliness_label("missing"): int((mine["status"] == "missing").sum()),
+                    timeliness_label("not_city_approved"): int((mine["version"].notna() & ~approved).sum()),
+                    timeliness_label("not_yet_due"): int((mine["status"] == "not_yet_due").sum()),
                 },
             )
         )
@@ -747,12 +714,10 @@ def _timeliness_summary(data: ProvinceYear) -> dict:
         counts = status_counts(mine)  # the same figures as the run summary
         rows.append(
             {
-                "kind": KIND_ZH[kind],
+                "kind": kind_label(kind),
                 "expected": len(mine),
-                "按时": counts["on_time"],
-                "逾期": counts["late"],
-                "未报送": counts["missing"],
-                "未经地市审核": counts["not_city_approved"],
+                # the template reads these by their printed names
+                **{timeliness_label(s): counts[s] for s in ("on_time", "late", "missing", "not_city_approved")},
                 "not_yet_due": counts["not_yet_due"],
             }
         )
@@ -760,14 +725,14 @@ def _timeliness_summary(data: ProvinceYear) -> dict:
     for row in frame.sort_values(["consortium_id", "kind"]).to_dict("records"):
         approved = bool(row["city_approved"]) or is_missing(row["version"])
         if row["status"] in ("late", "missing") or not approved:
-            what = TIMELINESS_ZH[row["status"]] + (f" {int(row['days_late'])} 天" if row["status"] == "late" else "")
+            what = timeliness_label(row["status"]) + (f" {int(row['days_late'])} 天" if row["status"] == "late" else "")
             if not approved:
-                what += "；未经地市审核"
+                what += "；" + timeliness_label("not_city_approved")
             problems.append(
                 {
                     "id": row["consortium_id"],
                     "name": row["name"],
-                    "kind": KIND_ZH[row["kind"]],
+                    "kind": kind_label(row["kind"]),
                     "due": _date(row["due_date"]),
                     "first": _date(row["first_submitted_on"]) or "—",
                     "what": what,
@@ -805,9 +770,9 @@ def _quality_summary(data: ProvinceYear, catalogue: Catalogue) -> dict:
             by_rule.append(
                 {
                     "severity": severity,
-                    "severity_zh": SEVERITY_ZH[severity],
+                    "severity_zh": severity_label(severity),
                     "rule": rule,
-                    "rule_zh": RULE_FAMILY_ZH.get(rule, rule),
+                    "rule_zh": rule_family_label(rule),
                     "fields": "、".join(sorted({catalogue.label(f) for f in rows["field"]})),
                     "findings": len(rows),
                     "consortia": rows["consortium_id"].nunique(),
@@ -815,7 +780,9 @@ def _quality_summary(data: ProvinceYear, catalogue: Catalogue) -> dict:
                 }
             )
         by_rule.sort(key=lambda r: (_SEVERITY_ORDER[r["severity"]], -r["findings"], r["rule"]))
-    totals = {SEVERITY_ZH[s]: int((findings["severity"] == s).sum()) if len(findings) else 0 for s in _SEVERITY_ORDER}
+    totals = {
+        severity_label(s): int((findings["severity"] == s).sum()) if len(findings) else 0 for s in _SEVERITY_ORDER
+    }
     return {"totals": totals, "by_rule": by_rule, "by_consortium": by_consortium}
 
 
@@ -925,7 +892,7 @@ def province_context(
                     "plan_completed": bool(r["plan_completed"]),
                     "adjustment": bool(r["adjustment"]),
                     "shortlisted": bool(r["shortlisted"]),
-                    "note": NOTE_ZH.get(r["note"], r["note"]),
+                    "note": score_note_label(r["note"]),
                     "indicators": [
                         fmt_score(by_indicator[r["consortium_id"]][i.code], 1)
                         if i.code in by_indicator.get(r["consortium_id"], {})
@@ -953,7 +920,7 @@ def province_context(
             ],
             "shortlist": {
                 "rule": (
-                    f"{LEVEL_ZH.get(framework.shortlist_level, framework.shortlist_level)}联合体中评价等级为"
+                    f"{level_label(framework.shortlist_level)}联合体中评价等级为"
                     f"“{framework.shortlist_grade}”、本年度工作计划完成、近3年无重大违法违规事件、年度工作总结按时报送"
                     f"并经地市审核者，按总分取前 {framework.shortlist_top} 名（并列者一并列入）"
                 ),

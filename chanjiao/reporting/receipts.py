@@ -13,10 +13,10 @@ from chanjiao import __version__
 from chanjiao.common.exports import beijing_time
 from chanjiao.quality.checks import is_missing
 from chanjiao.quality.timeliness import due_date
-from chanjiao.reference.catalogue import KIND_ZH, Catalogue
+from chanjiao.reference.catalogue import Catalogue
+from chanjiao.reference.labels import kind_full_label, severity_label
 from chanjiao.reference.registry import ReferenceData
 
-SEVERITY_ZH = {"fatal": "严重", "warning": "警告", "info": "提示"}
 _SEVERITY_ORDER = {"fatal": 0, "warning": 1, "info": 2}
 
 
@@ -102,7 +102,7 @@ def receipt_context(
         },
         "document": {
             "year": year,
-            "kind": KIND_ZH[kind] + ("（含典型案例）" if kind == "summary" else ""),
+            "kind": kind_full_label(kind),
             "version": int(version["version"]),
             "source_file": version["source_file"],
             "sha256": version["sha256"],
@@ -118,13 +118,13 @@ def receipt_context(
             else "未填写（视为未经地市审核）",
             "contact": contact or "",
         },
-        "counts": {SEVERITY_ZH[s]: n for s, n in counts.items()},
+        "counts": {severity_label(s): n for s, n in counts.items()},
         "verdict": _verdict(counts, open_warnings, vetoes),
         "verdict_class": "fatal" if counts["fatal"] else "warning" if open_warnings or vetoes else "clean",
         "findings": [
             {
                 "severity": f["severity"],
-                "severity_zh": SEVERITY_ZH[f["severity"]] + ("·否决" if f["veto"] else ""),
+                "severity_zh": severity_label(f["severity"]) + ("·否决" if f["veto"] else ""),
                 "field": f["field"],
                 "label": catalogue.label(f["field"]),
                 "message": f["message"],

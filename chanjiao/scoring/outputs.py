@@ -10,7 +10,8 @@ import pandas as pd
 
 from chanjiao.reference.formatting import fmt_score, round_half_up
 from chanjiao.reference.frameworks import Framework
-from chanjiao.scoring.scores import NOTE_ZH, YearScores
+from chanjiao.reference.labels import labels, score_note_label
+from chanjiao.scoring.scores import YearScores
 
 
 def _signed(framework: Framework, indicator_code: str, score: Fraction) -> Fraction:
@@ -178,9 +179,11 @@ def ranking_markdown(framework: Framework, consortia: list[dict], *, year: int, 
         plan = (
             f"完成（{row['plan_targets_met']}/{row['plan_targets']}）"
             if row["plan_completed"]
-            else NOTE_ZH.get(row["plan_reason"], f"未完成（{row['plan_targets_met']}/{row['plan_targets']}）")
+            else labels("score_note").get(
+                row["plan_reason"], f"未完成（{row['plan_targets_met']}/{row['plan_targets']}）"
+            )
         )
-        note = NOTE_ZH.get(row["note"], row["note"]) or row["ineligible_because"]
+        note = score_note_label(row["note"]) or row["ineligible_because"]
         cells = [
             str(row["rank"]),
             row["consortium_id"],

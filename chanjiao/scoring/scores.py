@@ -31,11 +31,11 @@ from chanjiao.quality.checks import usable_values
 from chanjiao.reference.catalogue import Catalogue
 from chanjiao.reference.formatting import fmt_number, fmt_score, fmt_value, round_half_up
 from chanjiao.reference.frameworks import PER_PART, Framework, Part, Point
+from chanjiao.reference.labels import level_label, score_note_label
 
 OK, EMPTY, UNUSABLE = "ok", "empty", "unusable"
 NO_SUMMARY = "no summary"
 NO_PLAN = "no plan"
-NOTE_ZH = {NO_SUMMARY: "未报送年度工作总结", NO_PLAN: "未报送年度工作计划"}
 CELL_COLUMNS = ("consortium_id", "year", "kind", "version_id", "field", "value", "state", "withheld_by", "carried_from")
 POINT_COLUMNS = ("consortium_id", "indicator", "point", "method", "score", "no_data", "basis", "detail")
 INDICATOR_COLUMNS = ("consortium_id", "indicator", "weight", "score", "no_data")
@@ -440,7 +440,7 @@ def no_summary_points(framework: Framework, consortium_ids: list[str]) -> pd.Dat
             "method": point.method,
             "score": Fraction(0),
             "no_data": True,
-            "basis": NOTE_ZH[NO_SUMMARY],
+            "basis": score_note_label(NO_SUMMARY),
             "detail": "",
         }
         for cid in consortium_ids
@@ -631,7 +631,7 @@ def shortlist(
     for record in scored.itertuples(index=False):
         cid, why = record.consortium_id, []
         if registry.loc[cid, "level"] != framework.shortlist_level:
-            why.append(f"非{'省级' if framework.shortlist_level == 'provincial' else framework.shortlist_level}联合体")
+            why.append(f"非{level_label(framework.shortlist_level)}联合体")
         if record.grade != framework.shortlist_grade:
             why.append(f"等级非{framework.shortlist_grade}")
         if not record.plan_completed:

@@ -26,6 +26,20 @@ def test_template_rows_labels_and_comments_follow_the_catalogue(catalogue):
     assert "填报说明" in book.sheetnames
 
 
+def test_template_speaks_the_reports_language(catalogue):
+    """Kinds, sections and types come from chanjiao/data/labels.csv, in the wording the reports print."""
+    book = load_workbook(io.BytesIO(blank_workbook(catalogue, 2025, "summary")))
+    guide = list(book["填报说明"].iter_rows(values_only=True))
+    assert guide[0][0] == "2025 年市域产教联合体年度工作总结（含典型案例）填报模板"
+    sections = {row[1]: row[0] for row in guide if row[1] in catalogue}
+    assert sections["secretariat_org"] == "A 基本情况" and sections["consortium_id"] == "基本信息"
+    types = {row[1]: row[3] for row in guide if row[1] in catalogue}
+    assert types["employment_rate_pct"] == "百分比（填 85 或 85%）" and types["co_majors"] == "整数"
+    codes = [r[0] for r in book["填报数据"].iter_rows(min_row=2, values_only=True)]
+    kind_hint = book["填报数据"].cell(codes.index("kind") + 2, 2).comment.text
+    assert "可选：plan（年度工作计划） / summary（年度工作总结）" in kind_hint  # names intake reads back
+
+
 def test_plan_template_has_the_plan_fields(catalogue):
     sheet = load_workbook(io.BytesIO(blank_workbook(catalogue, 2026, "plan")))["填报数据"]
     codes = [r[0] for r in sheet.iter_rows(min_row=2, values_only=True)]

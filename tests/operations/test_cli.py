@@ -50,6 +50,16 @@ def test_template_command_writes_the_workbook(tmp_path, capsys):
     assert [c.value for c in sheet[1]] == ["字段代码", "字段名称", "填报值", "说明"]
 
 
+def test_kinds_and_severities_are_explained_with_the_reports_labels(tmp_path, capsys):
+    main(["template", "--year", "2026", "--kind", "summary", "-o", str(tmp_path / "t.xlsx")])
+    assert "(2026 summary: 年度工作总结（含典型案例）)" in capsys.readouterr().out
+    for command in (["template"], ["rules"]):
+        with pytest.raises(SystemExit):
+            main([*command, "--help"])
+        shown = " ".join(capsys.readouterr().out.split())  # argparse wraps help text
+        assert ("plan = 年度工作计划" in shown) if command == ["template"] else ("fatal = 严重" in shown)
+
+
 def test_withdraw_command(tmp_path, capsys, catalogue):
     url = f"sqlite:///{tmp_path / 'wh.db'}"
     handle = Warehouse.open(url)

@@ -527,11 +527,21 @@ def test_indicator_bars_are_out_of_100(province, catalogue, monkeypatch):
     assert (i3.score, i3.weight, i3.median) == (16.0, 100.0, 12.0)
 
 
-def test_every_rule_family_has_a_chinese_name():
-    from chanjiao.reporting.context import RULE_FAMILY_ZH
-    from expectations.rules import default_rules
+def test_the_appendix_names_each_section_as_the_workbook_does(province, catalogue):
+    from openpyxl import load_workbook
 
-    assert {spec.family for spec in default_rules()} <= set(RULE_FAMILY_ZH)
+    from chanjiao.intake.template import blank_workbook
+
+    documents = appendix(province, "SX-2024-01", catalogue)
+    for kind, document in zip(("plan", "summary"), documents, strict=True):
+        guide = load_workbook(io.BytesIO(blank_workbook(catalogue, province.year, kind)))["填报说明"]
+        in_workbook = {row[1]: row[0] for row in guide.iter_rows(values_only=True) if row[1] in catalogue}
+        shown = [
+            (f["code"], section["name"]) for section in document["sections"] for row in section["rows"] for f in row
+        ]
+        assert shown and all(in_workbook[code] == name for code, name in shown)
+        assert {name for _, name in shown} <= set(in_workbook.values())
+    assert "A 基本情况" in {section["name"] for section in documents[0]["sections"]}  # the reports' wording
 
 
 def test_a_province_with_no_one_scored_still_gets_a_readable_report(province, catalogue):

@@ -8,6 +8,7 @@ import pandas as pd
 
 from chanjiao.reporting.pdf import render_html
 from chanjiao.reporting.receipts import finding_status, receipt_context, receipt_name
+from chanjiao.reporting.versions import VOLATILE_CLOSE, VOLATILE_OPEN
 
 VERSION = {
     "version_id": 7,
@@ -60,7 +61,8 @@ def test_a_receipt_names_the_version_and_says_what_to_fix(reference, catalogue):
     assert "大同市通用航空产教联合体（SX-2024-01）" in html and "第 2 版" in html
     assert "王**（138****5678）" in html
     assert "&lt;b&gt;变化&lt;/b&gt;" in html and "<b>变化</b>" not in html  # submitted text cannot inject markup
-    assert "生成时间 2025-12-17 08:00（北京时间）" in html
+    printed = html.replace(VOLATILE_OPEN, "").replace(VOLATILE_CLOSE, "")  # the marks of volatile spans
+    assert "生成时间 2025-12-17 08:00（北京时间）" in printed
 
 
 def test_a_clean_version_says_so(reference, catalogue):
@@ -91,3 +93,14 @@ def test_a_veto_is_never_called_clean(reference, catalogue):
     context = receipt_context(VERSION, findings, reference, catalogue, generated_at=GENERATED)
     assert context["verdict_class"] == "warning"
     assert context["verdict"].startswith("本版本有 1 项一票否决事项（不可说明或豁免）")
+
+
+def test_a_receipt_names_the_document_and_severities_as_the_reports_do(reference, catalogue):
+    """Labels from chanjiao/data/labels.csv; the receipt's wording is the one the labels kept."""
+    findings = pd.DataFrame([finding(), finding("info", "warn_below"), finding(rule="veto", veto=True)])
+    summary = receipt_context(VERSION, findings, reference, catalogue, generated_at=GENERATED)
+    assert summary["document"]["kind"] == "年度工作总结（含典型案例）"
+    assert summary["counts"] == {"严重": 0, "警告": 2, "提示": 1}
+    assert [f["severity_zh"] for f in summary["findings"]] == ["警告", "警告·否决", "提示"]
+    plan = receipt_context({**VERSION, "kind": "plan"}, findings.iloc[:0], reference, catalogue, generated_at=GENERATED)
+    assert plan["document"]["kind"] == "年度工作计划"
