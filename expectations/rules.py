@@ -4,7 +4,7 @@ One :class:`RuleSpec` per check — id, family, severity, the Chinese message a 
 about it and the policy clause behind it. It drives the GE suite (``expectations/suite.py``), the findings'
 messages, ``chanjiao rules`` and ``expectations/RULES.md``. It imports no GE, so it is cheap to load.
 
-Families (DOMAIN.md, "Data quality"): ``type``, ``required``, ``min``, ``max``, ``max_chars`` from the
+Families (docs/DOMAIN.md, "Data quality"): ``type``, ``required``, ``min``, ``max``, ``max_chars`` from the
 catalogue's columns; one per ``rule`` of the grammar (``sum_eq``, ``le``, ``not_after``, ``required_if``,
 ``any_positive``, ``both_or_neither``, ``warn_below``, ``warn_equal``, ``min_ratio``, ``known_codes``,
 ``is_true``, ``registry_name``, ``in_city_layout``, plus the project's ``veto``); ``yoy`` for every
@@ -35,7 +35,7 @@ _TYPE_EXAMPLE = {
 }
 _EXPLAIN = "如数据无误，请在该行“说明”栏写明原因，审核人员可据此认可。"
 _FOR_INFO = "此为政策参考指标，供审核参考，无需修改；如有特殊情况可在“说明”栏说明。"
-YOY_SOURCE = "DOMAIN.md 数据质量（项目默认：与上年最新总结相比变化超过 ±50%）"
+YOY_SOURCE = "docs/DOMAIN.md 数据质量（项目默认：与上年最新总结相比变化超过 ±50%）"
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def expected_filers(registry: pd.DataFrame, year: int) -> pd.DataFrame:
     """Consortia that must file for ``year``: recognised by then, and not withdrawn from an earlier year.
 
     ``adjusted`` consortia still file (they stay recognised until withdrawn); a ``withdrawn`` one is not
-    expected from its ``status_year`` on (DOMAIN.md).
+    expected from its ``status_year`` on (docs/DOMAIN.md).
     """
     recognised = registry["recognized_year"].fillna(9999) <= year
     gone = (registry["status"] == "withdrawn") & (registry["status_year"].fillna(9999) <= year)

@@ -20,7 +20,7 @@ from chanjiao.common.errors import CatalogueError
 KINDS = ("plan", "summary")
 TYPES = ("text", "int", "decimal", "percent", "date", "bool", "codes", "enum")
 SEVERITIES = ("fatal", "warning", "info")
-# The four meta fields a file must carry to be accepted at all (DOMAIN.md, "Rejected").
+# The four meta fields a file must carry to be accepted at all (docs/DOMAIN.md, "Rejected").
 IDENTITY_FIELDS = ("consortium_id", "year", "kind", "submitted_on")
 PERSONAL_FIELDS = ("contact_name", "contact_phone")
 
@@ -39,7 +39,7 @@ _RULE_ARGS = {
     "is_true": "none",
     "registry_name": "none",
     "in_city_layout": "none",
-    # Project extension of DOMAIN.md's grammar: "any value > 0 is a veto-type finding" (003 附件2 7) as a
+    # Project extension of docs/DOMAIN.md's grammar: "any value > 0 is a veto-type finding" (003 附件2 7) as a
     # rule, so the veto is a finding like any other; it can be neither explained away nor overridden.
     "veto": "none",
 }
@@ -137,7 +137,7 @@ def _decimal(value: str, *, where: str, column: str) -> Decimal | None:
 
 
 def parse_rules(text: str, severity: str, *, code: str, where: str) -> tuple[Rule, ...]:
-    """Parse the ``rule`` column's grammar (DOMAIN.md): ``|`` separates rules, ``@summary`` limits one."""
+    """Parse the ``rule`` column's grammar (docs/DOMAIN.md): ``|`` separates rules, ``@summary`` limits one."""
     rules = []
     for part in filter(None, (p.strip() for p in text.split("|"))):
         written = part

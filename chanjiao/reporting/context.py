@@ -1,4 +1,4 @@
-"""The PDF reports' contents (DOMAIN.md, "Reports"): per consortium and per province, for one year.
+"""The PDF reports' contents (docs/DOMAIN.md, "Reports"): per consortium and per province, for one year.
 
 Pure: :class:`ProvinceYear` (everything a province's reports show, read once by ``tasks/reporting.py``) goes
 in, plain dicts ready for ``report_templates/`` come out — every figure formatted, every label from the field
@@ -279,7 +279,7 @@ def _trend_section(data: ProvinceYear, consortium_id: str) -> dict | None:
 
 def milestone_rows(data: ProvinceYear, consortium_id: str, catalogue: Catalogue) -> list[dict]:
     """Each construction milestone against its due date: the date this year's summary gives (or carries over
-    from an earlier summary), and whether it was met on time (DOMAIN.md, "Milestones")."""
+    from an earlier summary), and whether it was met on time (docs/DOMAIN.md, "Milestones")."""
     codes = [spec.code for spec in catalogue if spec.section == "B_milestones" and spec.type == "date"]
     registry = data.registry.loc[[consortium_id]]
     due = milestone_due_dates(data.milestones, registry, set(codes))
@@ -439,7 +439,7 @@ def paired(fields: list[dict]) -> list[list[dict]]:
 
 
 def appendix(data: ProvinceYear, consortium_id: str, catalogue: Catalogue) -> list[dict]:
-    """Every submitted value of the year's latest plan and summary, with their provenance (DOMAIN.md)."""
+    """Every submitted value of the year's latest plan and summary, with their provenance (docs/DOMAIN.md)."""
     score = next((row for row in data.scores if row["consortium_id"] == consortium_id), None)
     framework = (
         f"{score['framework_id']} {score['framework_version']}（sha256 {score['framework_digest']}）"

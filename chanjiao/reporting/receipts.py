@@ -1,4 +1,4 @@
-"""The receipt (回执) of an accepted submission version: its findings and what to fix (DOMAIN.md).
+"""The receipt (回执) of an accepted submission version: its findings and what to fix (docs/DOMAIN.md).
 
 Built as a plain context for ``report_templates/receipt.html.j2``; personal data arrives masked.
 """

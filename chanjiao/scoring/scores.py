@@ -1,4 +1,4 @@
-"""Indicator scoring (DOMAIN.md, "Scoring"): pure functions, frames in and frames out, no I/O.
+"""Indicator scoring (docs/DOMAIN.md, "Scoring"): pure functions, frames in and frames out, no I/O.
 
 Arithmetic is exact (``Fraction``) until the total is rounded half up to one decimal, so a total on a grade
 boundary lands where a hand computation puts it. Only usable values score: a value a fatal finding
