@@ -38,7 +38,7 @@ def build_province(sample: Path, out: Path, consortia: int) -> list[str]:
     in province 43. Returns the clone ids."""
     import csv
 
-    from chanjiao.generated.national import clone_file
+    from chanjiao.generated.clones import clone_file
 
     manifest = json.loads((sample / "manifest.json").read_text(encoding="utf-8"))
     shutil.copytree(sample / "inbox", out / "inbox")

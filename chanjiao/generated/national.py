@@ -24,36 +24,34 @@ enterprises (the registry keeps the source's lead schools and enterprises to mat
 
 Deterministic: the same arguments give byte-identical files (xlsx archives are rewritten entry by entry with
 the source's fixed entry times). Pure file writing, no Prefect: ~7 s for 31 × 50 (1,550 consortia, 5,860 files, 60 MB) on the
-2-core reference machine, most of it creating the files.
+2-core reference machine, most of it creating the files. Each file is cloned by ``clones``; the registry,
+extensions, inbox and ``national.json`` are written by ``writers``, as the sample's are.
 """
 
 from __future__ import annotations
 
 import csv
-import html
-import io
 import itertools
 import json
 import logging
 import random
 import re
-import shutil
 import unicodedata
-import zipfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from chanjiao.common.project import PROJECT_ROOT as PROJECT
+from chanjiao.generated.clones import FileTemplate, swap_text
+from chanjiao.generated.consortia import build_registry, data_rows
+from chanjiao.generated.writers import clear_inbox, extensions_csv, manifest_json, registry_csv, write_inbox
 from chanjiao.quality.timeliness import due_date
 from chanjiao.reference.catalogue import data_text
-from chanjiao.reference.registry import EXTENSION_COLUMNS, REGISTRY_COLUMNS, REGISTRY_OPTIONAL, parse_deadlines
+from chanjiao.reference.registry import EXTENSION_COLUMNS, parse_deadlines
 
 logger = logging.getLogger(__name__)
-
-from chanjiao.common.project import PROJECT_ROOT as PROJECT  # noqa: E402
 
 DEFAULT_SAMPLE = PROJECT / "sample"
 DEFAULT_SEED = 20250101
@@ -147,127 +145,12 @@ _ORDINALS = "二三四五六七八九十"
 
 
 # ------------------------------------------------------------------------------------------------
-# Cloning one file
-# ------------------------------------------------------------------------------------------------
-
-_ASCII_WORD = re.compile(r"[0-9A-Za-z]")
-_XML_TEXT = re.compile(rb"(<t(?:\s[^>]*)?>)([^<]*)(</t>)")
-_XLSX_TEXT_PARTS = re.compile(r"xl/(worksheets/[^/]+\.xml|sharedStrings\.xml)")
-
-
-def swap_pattern(swaps: dict[str, str]) -> re.Pattern[str]:
-    """One regex for all of ``swaps`` (longest first); an id such as ``HN-2024-01`` only matches whole
-    (not inside ``HN-2024-010``)."""
-    if not swaps:
-        return re.compile(r"(?!)")  # nothing to swap: never matches
-    parts = []
-    for old in sorted(swaps, key=len, reverse=True):
-        part = re.escape(old)
-        if _ASCII_WORD.match(old[:1]):
-            part = r"(?<![0-9A-Za-z])" + part
-        if _ASCII_WORD.match(old[-1:]):
-            part += r"(?![0-9A-Za-z])"
-        parts.append(part)
-    return re.compile("|".join(parts))
-
-
-def swap_text(text: str, swaps: dict[str, str], pattern: re.Pattern[str] | None = None) -> tuple[str, int]:
-    """``text`` with every occurrence of a key of ``swaps`` replaced by its value; and how many there were."""
-    if not swaps:
-        return text, 0
-    pattern = pattern or swap_pattern(swaps)
-    return pattern.subn(lambda m: swaps[m.group(0)], text)
-
-
-def _xml_escape(text: str) -> bytes:
-    # As openpyxl writes cell text: markup characters escaped, anything outside ASCII as a character reference.
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    return escaped.encode("ascii", "xmlcharrefreplace")
-
-
-class FileTemplate:
-    """A submission file prepared for cloning many times under different ids and names.
-
-    ``keys`` are the strings a clone replaces (the source's id, name and name variants): the text that holds
-    one of them is found once, here; :meth:`render` then only swaps those texts. A workbook's cell texts
-    (inline or shared strings, whose non-ASCII characters openpyxl writes as character references) are
-    swapped one by one and written back the way openpyxl writes them; every other part of the archive and
-    every entry's metadata (the sample's fixed entry times, the order) stay as they were, so the result is
-    deterministic. CSV and JSON files are swapped as text in their own encoding (a BOM kept).
-    """
-
-    def __init__(self, content: bytes, fmt: str, encoding: str | None, keys: Iterable[str]) -> None:
-        self.fmt, self.encoding = fmt, encoding or "utf-8"
-        self.pattern = swap_pattern(dict.fromkeys(keys, ""))
-        self.entries: list[tuple[zipfile.ZipInfo, list[bytes | str]]] = []
-        self.text = ""
-        if fmt != "xlsx":
-            self.text = content.decode(self.encoding)
-            return
-        with zipfile.ZipFile(io.BytesIO(content)) as source:
-            for info in source.infolist():
-                data = source.read(info)
-                segments: list[bytes | str] = []
-                position = 0
-                if _XLSX_TEXT_PARTS.fullmatch(info.filename):
-                    for match in _XML_TEXT.finditer(data):
-                        text = html.unescape(match.group(2).decode("utf-8"))
-                        if self.pattern.search(text):
-                            segments += [data[position : match.start(2)], text]
-                            position = match.end(2)
-                segments.append(data[position:])
-                self.entries.append((info, segments))
-
-    def render(self, swaps: dict[str, str]) -> tuple[bytes, int]:
-        """The file with every key replaced by ``swaps[key]``; and how many replacements were made."""
-
-        def swap(text: str) -> tuple[str, int]:
-            return self.pattern.subn(lambda m: swaps[m.group(0)], text)
-
-        if self.fmt != "xlsx":
-            text, count = swap(self.text)
-            return text.encode(self.encoding), count
-        count = 0
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-            for info, segments in self.entries:
-                parts = []
-                for segment in segments:
-                    if isinstance(segment, str):
-                        segment, n = swap(segment)
-                        count += n
-                        segment = _xml_escape(segment)
-                    parts.append(segment)
-                entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-                entry.compress_type = zipfile.ZIP_DEFLATED
-                entry.create_system = info.create_system
-                entry.external_attr = info.external_attr
-                target.writestr(entry, b"".join(parts))
-        return out.getvalue(), count
-
-
-def clone_bytes(content: bytes, fmt: str, encoding: str | None, swaps: dict[str, str]) -> tuple[bytes, int]:
-    """A submission file's bytes with the swaps applied to its text (every cell of a workbook, the whole
-    text of a CSV or JSON file, in the file's own encoding); and how many replacements were made."""
-    return FileTemplate(content, fmt, encoding, swaps).render(swaps)
-
-
-def clone_file(source: Path, target: Path, fmt: str, encoding: str | None, swaps: dict[str, str]) -> int:
-    """Write ``source`` to ``target`` with every occurrence of the consortium's id and name (the keys of
-    ``swaps``) replaced by the clone's. Returns the number of replacements."""
-    content, count = clone_bytes(Path(source).read_bytes(), fmt, encoding, swaps)
-    Path(target).parent.mkdir(parents=True, exist_ok=True)
-    Path(target).write_bytes(content)
-    return count
-
-
-# ------------------------------------------------------------------------------------------------
 # Who: provinces, cities, sources, clones
 # ------------------------------------------------------------------------------------------------
 
 
 def _province_table() -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(data_text("provinces.csv"))))
+    return data_rows("provinces.csv")
 
 
 def national_provinces(count: int) -> list[str]:
@@ -285,7 +168,7 @@ def national_provinces(count: int) -> list[str]:
 
 def _hunan_layout() -> dict[str, frozenset[str]]:
     layout: dict[str, set[str]] = {}
-    for row in csv.DictReader(io.StringIO(data_text("industry_layout_hunan.csv"))):
+    for row in data_rows("industry_layout_hunan.csv"):
         if row["province_code"] == "43" and row["level"] in ("core", "key"):
             layout.setdefault(row["city"], set()).add(row["industry_code"])
     return {city: frozenset(codes) for city, codes in layout.items()}
@@ -326,11 +209,7 @@ class _Source:
 
 def _themes() -> dict[str, str]:
     """The industry theme of each sample consortium (the sample generator's own table)."""
-    try:
-        from chanjiao.generated.sample import _build_registry
-    except ImportError:  # pragma: no cover - the generator is part of the package
-        return {}
-    return {c.consortium_id: c.theme for c in _build_registry()}
+    return {c.consortium_id: c.theme for c in build_registry()}
 
 
 def _theme_from_name(row: dict[str, str]) -> str:
@@ -455,26 +334,6 @@ def _clone_names(name: str, variants: tuple[str, ...], source_name: str, city: s
 # ------------------------------------------------------------------------------------------------
 
 
-def _clear_previous(out: Path) -> None:
-    """Remove the inbox an earlier run of this generator wrote; never an inbox it did not write."""
-    inbox = out / "inbox"
-    if inbox.exists():
-        if not (out / MANIFEST).exists() and any(inbox.iterdir()):
-            raise FileExistsError(
-                f"{inbox} holds files but {out} has no {MANIFEST}: not overwriting an inbox "
-                "the national generator did not write"
-            )
-        shutil.rmtree(inbox)
-
-
-def _csv_bytes(columns: tuple[str, ...], rows: list[dict]) -> bytes:
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return text.getvalue().encode("utf-8")
-
-
 def generate_national(
     out: Path, *, provinces: int = 31, per_province: int = 50, sample: Path = DEFAULT_SAMPLE, seed: int = DEFAULT_SEED
 ) -> dict:
@@ -587,16 +446,10 @@ def generate_national(
                 )
 
     out.mkdir(parents=True, exist_ok=True)
-    _clear_previous(out)
-    (out / "registry.csv").write_bytes(_csv_bytes((*REGISTRY_COLUMNS, *REGISTRY_OPTIONAL), registry))
-    (out / "extensions.csv").write_bytes(_csv_bytes(EXTENSION_COLUMNS, extensions))
-    made: set[Path] = set()
-    for relative, content in contents.items():
-        path = out / "inbox" / relative
-        if path.parent not in made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            made.add(path.parent)
-        path.write_bytes(content)
+    clear_inbox(out, MANIFEST, "national")
+    (out / "registry.csv").write_bytes(registry_csv(registry))
+    (out / "extensions.csv").write_bytes(extensions_csv(extensions))
+    write_inbox(out, contents)
     manifest = {
         "seed": seed,
         "sample": sample.name,
@@ -605,9 +458,7 @@ def generate_national(
         "consortia": consortia,
         "files": files,
     }
-    (out / MANIFEST).write_bytes(
-        (json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode("utf-8")
-    )
+    (out / MANIFEST).write_bytes(manifest_json(manifest, indent=1))
     logger.info(
         "national inbox (seed %s): %d provinces × %d = %d consortia, %d files → %s",
         seed,

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from chanjiao.generated.national import CITIES, MANIFEST, clone_bytes, generate_national, national_provinces, swap_text
+from chanjiao.generated.clones import clone_bytes, swap_text
+from chanjiao.generated.national import CITIES, MANIFEST, generate_national, national_provinces
 from chanjiao.intake.ingest import parse_submission
 from chanjiao.quality.checks import normalise_name
 from chanjiao.reference.catalogue import load_catalogue
