@@ -45,13 +45,14 @@ from chanjiao.generated.writers import (
     registry_csv,
     write_inbox,
 )
+from chanjiao.reference.labels import labels
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_SEED = 20250101
 MANIFEST = "manifest.json"
 
-_KIND_ZH = {"plan": "全年工作计划", "summary": "全年工作总结"}
+_KIND_ZH = labels("kind_as_written")  # the wording consortia write, not the reports' (labels.csv)
 
 
 def draw(seed: int = DEFAULT_SEED) -> Draft:
