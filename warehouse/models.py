@@ -265,7 +265,7 @@ class ReportVersion(Base):
     province_code: Mapped[str] = mapped_column(String(8), index=True)
     subject: Mapped[str] = mapped_column(String(80))  # consortium id, province code, receipt name
     version: Mapped[int] = mapped_column(Integer)
-    fingerprint: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(80))  # "c1:" + sha256 (migration 0006)
     parts: Mapped[str] = mapped_column(Text, default="{}")  # JSON: part → digest
     reasons: Mapped[str] = mapped_column(Text, default="")  # why this version was made (；-separated)
     path: Mapped[str] = mapped_column(Text)
