@@ -1,16 +1,16 @@
 """Versions of what the pipeline's outputs are made with, as digests read once per process: the code (the
-core, the rules, the reference data), and the report templates with that code."""
+core, the rules, the reference data), and the report templates with that code. They decide which stages
+recompute; whether a report is re-issued is decided by what it shows (chanjiao.reporting.versions)."""
 
 from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from pathlib import Path
 
-from chanjiao.common.project import TEMPLATES_DIR
+from chanjiao.common.project import PROJECT_ROOT, TEMPLATES_DIR
 from chanjiao.reporting.versions import template_digest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = PROJECT_ROOT  # where the digested folders are (a test points it at a changed copy)
 
 
 @lru_cache(maxsize=1)
