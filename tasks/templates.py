@@ -32,5 +32,6 @@ def code_version() -> str:
 @lru_cache(maxsize=1)
 def templates_version() -> str:
     """The report templates (every file under report_templates/ but its README) and the code that builds
-    the reports' contexts: part of each report's fingerprint, so a change re-renders (and revises) them."""
+    the reports' contexts: in the reports' inputs digest (a change makes them be built and compared again —
+    re-issued only if what they show changed) and the ``template`` part that names 报告模板或程序版本更新."""
     return hashlib.sha256(f"{template_digest(TEMPLATES_DIR)}:{code_version()}".encode()).hexdigest()
