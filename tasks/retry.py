@@ -12,10 +12,9 @@ import errno
 from typing import Any
 
 from prefect.tasks import exponential_backoff
-from sqlalchemy.exc import DBAPIError
 
 from chanjiao.common.errors import ChanjiaoError, WarehouseUnavailable
-from warehouse.api import is_connection_error
+from warehouse import is_connection_error
 
 IO_RETRIES = 4
 IO_BACKOFF_SECONDS = 15
@@ -50,8 +49,8 @@ def is_transient(exc: BaseException | None) -> bool:
         return True
     if isinstance(exc, ChanjiaoError):
         return False
-    if isinstance(exc, DBAPIError):
-        return is_connection_error(exc)
+    if is_connection_error(exc):  # the warehouse's driver says which of its errors are outages
+        return True
     if isinstance(exc, (TimeoutError, ConnectionError)):
         return True
     return isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS

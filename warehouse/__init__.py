@@ -4,6 +4,7 @@ By default the data itself lives here too (``warehouse/warehouse.db``, ``warehou
 ignored by git); production points ``CHANJIAO_DATABASE_URL`` at PostgreSQL.
 """
 
-from warehouse.api import RejectionRecord, VersionRecord, Warehouse
+from warehouse.api import RejectionRecord, VersionRecord, Warehouse, dispose_engines, is_connection_error
+from warehouse.locks import lock_folder
 
-__all__ = ["RejectionRecord", "VersionRecord", "Warehouse"]
+__all__ = ["RejectionRecord", "VersionRecord", "Warehouse", "dispose_engines", "is_connection_error", "lock_folder"]

@@ -6,8 +6,11 @@ objects, so nothing outside this package holds a session.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +18,7 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, delete, event, func, select, text
@@ -23,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chanjiao import __version__
 from chanjiao.common.errors import ConfigurationError, NotFoundError, WarehouseUnavailable
+from chanjiao.common.values import is_missing
 from chanjiao.intake.ingest import FieldValue, Submission
 from chanjiao.intake.normalize import to_storage
 from chanjiao.quality.checks import Override as OverrideRecord
@@ -81,6 +86,64 @@ def is_connection_error(exc: BaseException) -> bool:
         return str(state).startswith(_TRANSIENT_SQLSTATES)
     message = str(exc.orig).lower()
     return isinstance(exc, OperationalError) and any(words in message for words in _OUTAGE_WORDS)
+
+
+# One engine per database per process: a run's tasks open the warehouse dozens of times, and each open reuses
+# the engine (its pooled connections) and the schema check of the first. A process uses one database; a few
+# are kept (the test suite opens hundreds, one by one), the least recently opened disposed first; every one
+# is disposed at exit.
+_ENGINES_KEPT = 4
+_engines: OrderedDict[str, Engine] = OrderedDict()
+_at_head_urls: set[str] = set()  # databases whose schema this process has found (or brought) at head
+_engines_lock = threading.Lock()
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``sqlite:///path``), or None (another database, or one in memory)."""
+    name = url.removeprefix("sqlite:///").split("?", 1)[0] if url.startswith("sqlite:///") else ""
+    return Path(name) if name and name != ":memory:" else None
+
+
+def _engine(url: str) -> Engine:
+    """The process's engine for ``url``: made on first use, then kept (see ``_ENGINES_KEPT``)."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        file = _sqlite_file(url)
+        if engine is not None and file is not None and not file.exists():  # deleted since: start afresh
+            _forget(url)
+            engine = None
+        if engine is not None:
+            _engines.move_to_end(url)
+            return engine
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            engine = create_engine(url, pool_pre_ping=True)
+        except Exception as exc:  # a malformed URL or a missing driver
+            raise ConfigurationError(f"cannot use the database URL ({type(exc).__name__}: {exc})") from None
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        _engines[url] = engine
+        while len(_engines) > _ENGINES_KEPT:
+            _forget(next(iter(_engines)))
+        return engine
+
+
+def _forget(url: str) -> None:
+    """Dispose of the kept engine of ``url`` (its idle connections close; handles still open on it go on working
+    with fresh connections). The caller holds ``_engines_lock``."""
+    _at_head_urls.discard(url)
+    engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+@atexit.register
+def dispose_engines() -> None:
+    """Close the pooled connections of every engine this process keeps (at exit; or to let go of the databases)."""
+    with _engines_lock:
+        for url in list(_engines):
+            _forget(url)
 
 
 @lru_cache(maxsize=1)
@@ -159,7 +222,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 class Warehouse:
-    """A handle on one warehouse database; :meth:`open` migrates it to the current schema first."""
+    """A handle on one warehouse database; :meth:`open` migrates it to the current schema first. A context
+    manager: ``with Warehouse.open(url) as warehouse: …``."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -167,18 +231,20 @@ class Warehouse:
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> Warehouse:
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            engine = create_engine(url, pool_pre_ping=True)
-        except Exception as exc:  # a malformed URL or a missing driver
-            raise ConfigurationError(f"cannot use the database URL ({type(exc).__name__}: {exc})") from None
-        if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
-        warehouse = cls(engine)
-        if migrate and not warehouse._at_head():
-            warehouse.migrate()
+        """A handle on the database at ``url``, on the process's engine for it (opening is cheap); the first
+        open that ``migrate``s brings the schema to the current one."""
+        warehouse = cls(_engine(url))
+        if migrate and url not in _at_head_urls:
+            if not warehouse._at_head():
+                warehouse.migrate()
+            _at_head_urls.add(url)
         return warehouse
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     def _at_head(self) -> bool:
         """Whether the schema is at Alembic's head already: one query instead of Alembic's full check (a run's
@@ -205,7 +271,8 @@ class Warehouse:
             ) from None
 
     def close(self) -> None:
-        self.engine.dispose()
+        """Done with this handle. Its engine stays with the process for the next open of the same database;
+        it is disposed at exit (:func:`dispose_engines`)."""
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -214,10 +281,10 @@ class Warehouse:
 
     # --- registry ---------------------------------------------------------------------------------
 
-    def sync_registry(self, consortia: Iterable[dict], provinces: Iterable[dict]) -> None:
+    def sync_registry(self, consortia: Iterable[dict] | pd.DataFrame, provinces: Iterable[dict] | pd.DataFrame) -> None:
         """Make the warehouse's copy of the registry and provinces match the files (upsert by key)."""
         with self.session() as session:
-            for row in provinces:
+            for row in _records(provinces):
                 session.merge(
                     Province(
                         province_code=row["province_code"],
@@ -226,7 +293,7 @@ class Warehouse:
                         framework=row["framework"],
                     )
                 )
-            for row in consortia:
+            for row in _records(consortia):
                 session.merge(Consortium(**{column: row[column] for column in Consortium.__table__.columns.keys()}))
 
     def consortium_names(self) -> dict[str, str]:
@@ -430,14 +497,16 @@ class Warehouse:
 
     # --- timeliness -------------------------------------------------------------------------------
 
-    def save_timeliness(self, rows: Iterable[dict], *, year: int, province_codes: Iterable[str], as_of: date) -> int:
+    def save_timeliness(
+        self, rows: Iterable[dict] | pd.DataFrame, *, year: int, province_codes: Iterable[str], as_of: date
+    ) -> int:
         """Replace the year's timeliness for the given provinces with ``rows`` (one per consortium × kind)."""
         now, count = _now(), 0
         with self.session() as session:
             session.execute(
                 delete(Timeliness).where(Timeliness.year == year, Timeliness.province_code.in_(list(province_codes)))
             )
-            for row in rows:
+            for row in _records(rows):
                 session.add(
                     Timeliness(
                         consortium_id=row["consortium_id"],
@@ -466,7 +535,10 @@ class Warehouse:
     # --- data quality -----------------------------------------------------------------------------
 
     def save_findings(
-        self, version_ids: Iterable[int], findings: Iterable[dict], digests: dict[int, str] | None = None
+        self,
+        version_ids: Iterable[int],
+        findings: Iterable[dict] | pd.DataFrame,
+        digests: dict[int, str] | None = None,
     ) -> int:
         """Replace the findings of the validated versions (a version with none is validated and clean);
         ``digests`` records what each validation read, so an unchanged version need not be validated again."""
@@ -479,8 +551,8 @@ class Warehouse:
                 for row in session.scalars(select(SubmissionVersion).where(SubmissionVersion.id.in_(chunk))):
                     row.validated_at = now
                     row.validated_digest = digests.get(row.id)
-            for finding in findings:
-                session.add(Finding(**{c: _no_nan(finding.get(c)) for c in columns}))
+            for finding in _records(findings):
+                session.add(Finding(**{c: finding.get(c) for c in columns}))
                 count += 1
         return count
 
@@ -546,7 +618,7 @@ class Warehouse:
         *,
         year: int,
         province_code: str,
-        consortia: Iterable[dict],
+        consortia: Iterable[dict] | pd.DataFrame,
         indicators: Iterable[dict],
         points: Iterable[dict],
     ) -> int:
@@ -556,10 +628,10 @@ class Warehouse:
         with self.session() as session:
             for model in (Score, IndicatorScore, PointScore):
                 session.execute(delete(model).where(model.year == year, model.province_code == province_code))
-            for row in consortia:
+            for row in _records(consortia):
                 session.add(
                     Score(
-                        **{k: _no_nan(v) for k, v in row.items()},
+                        **row,
                         year=year,
                         province_code=province_code,
                         scored_at=now,
@@ -679,14 +751,18 @@ class Warehouse:
                 )
             )
 
-    def lock(self, names: Iterable[str], *, wait_seconds: float = 0):
-        """A context manager holding the named run locks (warehouse.locks) for its block."""
-        return run_lock(self.engine, list(names), wait_seconds=wait_seconds)
+    def lock(self, names: Iterable[str], *, wait_seconds: float = 0, folder: Path | None = None):
+        """A context manager holding the named run locks (warehouse.locks) for its block; ``folder``: where a
+        SQLite warehouse's lock files are (default: ``locks/`` beside the database)."""
+        return run_lock(self.engine, list(names), wait_seconds=wait_seconds, folder=folder)
 
 
-def _no_nan(value: object) -> object:
-    """A frame's missing cell (float NaN) is NULL: PostgreSQL would store the text 'NaN' in a text column."""
-    return None if isinstance(value, float) and value != value else value
+def _records(rows: Iterable[dict] | pd.DataFrame) -> list[dict]:
+    """Rows to store, from a frame or as records, with every missing cell (NaN, NaT, pd.NA) None — stored as
+    NULL (PostgreSQL would keep the text 'NaN' in a text column). The one place a frame's gaps become NULL."""
+    if isinstance(rows, pd.DataFrame):
+        rows = rows.to_dict("records")
+    return [{key: None if is_missing(value) else value for key, value in row.items()} for row in rows]
 
 
 def _aware(moment: datetime | None) -> datetime | None:

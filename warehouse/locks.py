@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
-from sqlalchemy import Engine, text
+from sqlalchemy import URL, Engine, make_url, text
 
 from chanjiao.common.errors import RunLocked
 
@@ -122,6 +122,9 @@ def _advisory_locks(engine: Engine, names: Sequence[str], wait_seconds: float) -
                 log.warning(
                     "could not release the run locks (%s); they ended with their connection", type(exc).__name__
                 )
+                # The engine's pool would otherwise keep the connection, and any lock still on it, for the
+                # next user: closed, its session ends and so do its locks.
+                connection.invalidate()
 
 
 def _pg_holder(connection, key: int) -> dict | None:
@@ -148,16 +151,28 @@ def _application_name(holder: dict) -> str:
     return name.encode("utf-8")[:63].decode("utf-8", errors="ignore")
 
 
+def lock_folder(url: str | URL) -> Path | None:
+    """Where the lock files of a SQLite warehouse are: ``locks/`` beside its file (for one in memory, in the
+    working directory). None for PostgreSQL, whose locks are advisory locks in the database."""
+    url = make_url(url)
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database
+    return (Path(database).resolve().parent if database and database != ":memory:" else Path.cwd()) / "locks"
+
+
 @contextmanager
-def run_lock(engine: Engine, names: Sequence[str], *, wait_seconds: float = 0) -> Iterator[None]:
-    """Hold the named locks (taken in sorted order, so two runs never deadlock) for the block."""
+def run_lock(
+    engine: Engine, names: Sequence[str], *, wait_seconds: float = 0, folder: Path | None = None
+) -> Iterator[None]:
+    """Hold the named locks (taken in sorted order, so two runs never deadlock) for the block; ``folder``: where
+    a SQLite warehouse's lock files are (default: :func:`lock_folder`)."""
     names = sorted(set(names))
     if engine.dialect.name == "postgresql":
         with _advisory_locks(engine, names, wait_seconds):
             yield
         return
-    database = engine.url.database
-    folder = (Path(database).resolve().parent if database and database != ":memory:" else Path.cwd()) / "locks"
+    folder = folder or lock_folder(engine.url)
     with ExitStack() as stack:
         for name in names:
             stack.enter_context(_file_lock(folder, name, wait_seconds))

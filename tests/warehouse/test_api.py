@@ -193,6 +193,57 @@ def test_a_missing_cell_from_a_frame_is_stored_as_null(warehouse, catalogue):
     assert warehouse.findings([saved.id])[0]["explanation"] is None  # PostgreSQL would keep the text 'NaN'
 
 
+def test_frames_are_stored_as_they_are_with_their_gaps_as_null(warehouse, catalogue, reference):
+    """The API takes a stage's frames as they come (NaN, NaT, pd.NA): the gaps are NULL, in one place."""
+    import pandas as pd
+
+    warehouse.sync_registry(reference.registry, reference.provinces)  # industry_codes, status_year: NaN
+    assert warehouse.consortium_names()["HN-2024-01"] == "株洲市轨道交通市域产教联合体"
+    row = {
+        "consortium_id": "SX-2024-01",
+        "kind": "plan",
+        "province_code": "14",
+        "due_date": date(2025, 1, 15),
+        "extended": False,
+        "status": "missing",
+        "days_late": float("nan"),
+        "city_approved": False,
+        "first_version": pd.NA,
+        "first_submitted_on": pd.NaT,
+        "version": float("nan"),
+        "source_file": None,
+    }
+    assert warehouse.save_timeliness(pd.DataFrame([row]), year=2025, province_codes=["14"], as_of=date(2025, 6, 1)) == 1
+    [stored] = warehouse.timeliness(2025)
+    assert [stored[c] for c in ("days_late", "first_version", "first_submitted_on", "latest_version")] == [None] * 4
+    saved = warehouse.save_submission(submission(catalogue))
+    warehouse.save_findings([saved.id], pd.DataFrame([_finding(saved.id, explanation=float("nan"))]))
+    assert warehouse.findings([saved.id])[0]["explanation"] is None
+
+
+def test_opening_again_reuses_the_process_engine(warehouse, database_url):
+    """Tasks open the warehouse dozens of times a run: one engine per database, kept for the process."""
+    from warehouse.api import _engines
+
+    with Warehouse.open(database_url) as again:
+        assert again.engine is warehouse.engine
+        assert again.versions() == []
+    assert _engines[database_url] is warehouse.engine
+    warehouse.close()  # a handle closes; the engine stays for the next one
+    assert Warehouse.open(database_url).engine is warehouse.engine
+
+
+def test_a_deleted_sqlite_file_is_made_afresh(tmp_path):
+    url = f"sqlite:///{tmp_path / 'gone.db'}"
+    first = Warehouse.open(url)
+    first.sync_registry([], [{"province_code": "14", "province": "山西省", "department": "厅", "framework": "x"}])
+    (tmp_path / "gone.db").unlink()
+    for suffix in ("-wal", "-shm"):
+        (tmp_path / f"gone.db{suffix}").unlink(missing_ok=True)
+    again = Warehouse.open(url)
+    assert again.engine is not first.engine and again.consortium_names() == {}
+
+
 def test_validation_digests_are_kept_with_the_validated_versions(warehouse, catalogue):
     first = warehouse.save_submission(submission(catalogue, "2025/a.csv"))
     second = warehouse.save_submission(submission(catalogue, "2025/b.csv", co_majors=3))
