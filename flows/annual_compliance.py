@@ -1,6 +1,6 @@
-"""The parent flow: ingest the inbox; then, for each year and its provinces, timeliness, data quality
-(findings, receipts), scoring (ranking, plan completion, adjustment, shortlist), the exports, the PDF reports
-(only those whose inputs changed) and their publication as versions.
+"""The parent flow: ingest the inbox; then, for each year and its provinces (a subflow per year), timeliness,
+data quality (findings, receipts), scoring (ranking, plan completion, adjustment, shortlist), the exports, the
+PDF reports (only those whose inputs changed) and their publication as versions.
 
 Stages are tasks batched per province (or per year), never per row. Locks keep two runs on the same
 province (or two ingests of the inbox) from interleaving.
@@ -8,25 +8,28 @@ province (or two ingests of the inbox) from interleaving.
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from typing import Literal
 
 from prefect import flow
 
-from chanjiao.operations import progress
-from chanjiao.operations.settings import Settings
-from chanjiao.quality.timeliness import check_reporting_year, reporting_years, today_in_china
-from chanjiao.reference.registry import ProvinceCode
-from flows.render import render_on_dask
+from flows.render import render
 from tasks.exports import export_rejections, export_submissions, publish_rankings, publish_run_summary
 from tasks.intake import ingest_inbox
-from tasks.operations import INBOX_LOCK, clean_partial_outputs, province_lock, run_locks
-from tasks.quality import export_findings, publish_quality_summary, validate_year, write_receipts, years_to_validate
+from tasks.operations import INBOX_LOCK, clean_partial_outputs, province_locks, run_locks
+from tasks.quality import (
+    export_findings,
+    publish_quality_summary,
+    receipts_due,
+    validate_year,
+    write_receipts,
+    years_to_validate,
+)
 from tasks.reference import load_reference_data
-from tasks.reporting import build_reports, check_rendered, publish_reports, render_pdfs
+from tasks.reporting import build_reports, check_rendered, publish_reports
+from tasks.run import ProvinceCode, RunContext, stage
 from tasks.scoring import export_scores, publish_ranking, score_province
-from tasks.timeliness import province_timeliness
+from tasks.timeliness import province_timeliness, reporting_years, today_in_china
 
 # A run that hangs (a stuck NFS mount, a lock that is never released, a renderer in a loop) ends TimedOut, which
 # notifies. Sized from the national benchmark (31 provinces × 50 consortia, 2 cores): the worst full year took
@@ -65,6 +68,7 @@ def annual_compliance(
     registry_file: str | None = None,
     extensions_file: str | None = None,
     warehouse_dir: str | None = None,
+    wait: bool = True,
 ) -> dict:
     """Ingest every new file under INBOX/<year>/, then process the year for the provinces: timeliness, data
     quality, scores, exports and the PDF reports whose inputs changed.
@@ -90,159 +94,74 @@ def annual_compliance(
         extensions_file: Deadline extensions CSV. Default: extensions.csv beside the registry.
         warehouse_dir: Folder of the reports, receipts and (SQLite) database. Default: the worker's
             CHANJIAO_WAREHOUSE_DIR.
+        wait: If another run holds the inbox or a province, wait up to the worker's CHANJIAO_LOCK_WAIT_SECONDS
+            for it (default); False: stop at once, naming it.
     """
-    started = time.perf_counter()
-    settings = (
-        Settings()
-        .with_overrides(
+    timings: dict[str, float] = {}
+    with stage("total", timings):
+        run = RunContext.build(
+            year=year,
+            provinces=provinces,
+            as_of=as_of,
+            force=force,
+            pdf=pdf,
+            task_runner=task_runner,
+            dask_address=dask_address,
+            wait=wait,
             inbox_dir=inbox_dir,
             registry_file=registry_file,
             extensions_file=extensions_file,
             warehouse_dir=warehouse_dir,
         )
-        .resolved()
-    )
-    as_of = as_of or today_in_china()
-    years = [year] if year is not None else reporting_years(as_of)
-    reference = load_reference_data(
-        settings.registry_file, settings.extensions_path, settings.url, settings.frameworks_dir
-    )
-    if year is not None:  # a year nothing can be due in yet, or nobody is expected to report for: refuse
-        check_reporting_year(reference.registry, year, as_of, provinces)
-    codes = {y: reference.select_provinces(y, provinces) for y in years}
-    wait = settings.lock_wait_seconds
+        run = run.with_reference(load_reference_data(run))  # refuses a year nothing can be reported for
+        with run_locks(run, [INBOX_LOCK]), stage("ingest", timings):
+            run = run.with_ingest(ingest_inbox(run))
+            rejections = export_rejections(run, sorted(set(run.ingest.years) | set(run.years)))
+        with run_locks(run, province_locks(run)):
+            clean_partial_outputs(run)
+            years = [annual_compliance_year(run.for_year(y), outputs=rejections, timings=timings) for y in run.years]
+    for result in years:
+        result["timings"]["total"] = round(timings["total"], 2)
+    if len(years) == 1:
+        return years[0]
+    return {"years": years, "as_of": run.as_of.isoformat(), "timings": {"total": round(timings["total"], 2)}}
 
-    timings = {}
-    with run_locks(settings.url, [INBOX_LOCK], wait):
-        mark = time.perf_counter()
-        ingest = ingest_inbox(settings.inbox_dir, reference, settings.url, settings.read_limits)
-        rejections = export_rejections(settings.url, settings.reports_dir, sorted(set(ingest.years) | set(years)))
-        timings["ingest"] = time.perf_counter() - mark
 
-    locked = sorted({code for year_codes in codes.values() for code in year_codes})
-    with run_locks(settings.url, [province_lock(code) for code in locked], wait):
-        clean_partial_outputs(
-            settings.reports_dir, settings.receipts_dir, years, locked, reference.consortia_in(locked)
-        )
-        results = [
-            _process_year(
-                y,
-                codes[y],
-                as_of,
-                reference,
-                ingest,
-                settings,
-                force=force,
-                pdf=pdf,
-                task_runner=task_runner,
-                dask_address=dask_address,
-                outputs=list(rejections),
-                timings=dict(timings),
-            )
-            for y in years
+@flow(name="annual-compliance-year", flow_run_name="annual-compliance-{run.year}", validate_parameters=False)
+def annual_compliance_year(run: RunContext, outputs: list, timings: dict[str, float]) -> dict:
+    """One year of the run for its provinces, stage by stage; returns the year's run summary. ``outputs``
+    and ``timings``: the run's so far (the rejected files' exports, the ingest's time)."""
+    outputs, timings = list(outputs), dict(timings)
+    with stage("validate", timings):
+        timeliness = {code: province_timeliness(run, code) for code in run.provinces}
+        outputs += [export_submissions(run, code, frame) for code, frame in timeliness.items()]
+        quality = {y: validate_year(run, y) for y in years_to_validate(run)}
+        outputs += [export_findings(run, code, quality[run.year]) for code in run.provinces]
+        planned = [
+            r for validated in quality.values() if receipts_due(run, validated) for r in write_receipts(run, validated)
         ]
-    total = time.perf_counter() - started
-    for result in results:
-        result["timings"]["total"] = round(total, 2)
-    if len(results) == 1:
-        return results[0]
-    return {"years": results, "as_of": as_of.isoformat(), "timings": {"total": round(total, 2)}}
-
-
-def _process_year(
-    year: int,
-    province_codes: list[str],
-    as_of: date,
-    reference,
-    ingest,
-    settings: Settings,
-    *,
-    force: bool,
-    pdf: bool,
-    task_runner: str,
-    dask_address: str | None,
-    outputs: list,
-    timings: dict,
-) -> dict:
-    """One year's stages for its provinces (wiring only: every step is a task)."""
-    url, reports_dir = settings.url, settings.reports_dir
-    mark = time.perf_counter()
-    upto = ingest.snapshot  # what this run's ingest saw: files another run ingests meanwhile wait for the next run
-    timeliness = {code: province_timeliness(reference, url, year, code, as_of, upto) for code in province_codes}
-    outputs += [export_submissions(frame, reports_dir, year, code) for code, frame in timeliness.items()]
-
-    # Data quality for the year, for any year that received files in this run (their receipts), and for any
-    # year never validated (scoring uses only usable values, of this year and earlier ones).
-    consortia = reference.consortia_in(province_codes)
-    quality = {
-        y: validate_year(reference, url, y, consortia, force=force, upto=upto)
-        for y in years_to_validate(url, year, consortia, ingest.new_years, upto)
-    }
-    outputs += [export_findings(quality[year], reference, reports_dir, year, code, as_of) for code in province_codes]
-    # Receipts: of the year, of the years that received files, and of any year whose findings were redone.
-    planned = [
-        report
-        for y, validated in quality.items()
-        if y == year or y in ingest.new_years or validated.redone
-        for report in write_receipts(validated, reference, settings.receipts_dir, y, url, pdf=pdf, force=force)
-    ]
-    counts = publish_quality_summary(quality[year], year, as_of)
-    timings["validate"] = time.perf_counter() - mark
-
-    mark = time.perf_counter()
-    progress.start("score", len(province_codes))
-    scores = {}
-    for code in province_codes:
-        scores[code] = score_province(reference, url, year, code, as_of, timeliness[code], force=force, upto=upto)
-        outputs += export_scores(scores[code], reports_dir, year, code)
-        publish_ranking(scores[code], reference, year, code, as_of)
-        progress.advance("score")
-    publish_rankings(url, year)
-    timings["score"] = time.perf_counter() - mark
-
+        findings = publish_quality_summary(run, quality[run.year])
+    with stage("score", timings, total=len(run.provinces)):
+        scores = {}
+        for code in run.provinces:
+            scores[code] = score_province(run, code, timeliness[code])
+            outputs += export_scores(run, scores[code])
+            publish_ranking(run, scores[code])
+        publish_rankings(run)
     rendered = None
-    if pdf:
-        mark = time.perf_counter()
-        progress.start("build", len(province_codes))
-        planned += [
-            report
-            for code in province_codes
-            for report in build_reports(
-                scores[code],
-                quality[year],
-                timeliness[code],
-                reference,
-                url,
-                reports_dir,
-                year,
-                code,
-                as_of,
-                force=force,
-            )
-        ]
-        timings["build"] = time.perf_counter() - mark
-        mark = time.perf_counter()
+    if run.pdf:
+        with stage("build", timings, total=len(run.provinces)):
+            planned += [
+                report
+                for code in run.provinces
+                for report in build_reports(run, code, scores[code], quality[run.year], timeliness[code])
+            ]
         jobs = [report.job for report in planned if report.job is not None]
-        progress.start("render", len(jobs))
-        if task_runner == "dask" and jobs:
-            rendered = render_on_dask(jobs, year, dask_address, settings.dask_batch_size, settings.report_workers)
-        else:
-            rendered = render_pdfs(jobs, year, settings.report_workers)
-        publish_reports(planned, rendered, url, settings.warehouse_dir, year)
-        timings["render"] = time.perf_counter() - mark
+        with stage("render", timings, total=len(jobs)):
+            rendered = render(run, jobs)
+            publish_reports(run, planned, rendered)
     summary = publish_run_summary(
-        year,
-        as_of,
-        ingest,
-        timeliness,
-        outputs,
-        url,
-        counts,
-        settings.receipts_dir,
-        scores,
-        rendered,
-        planned=planned if pdf else None,
-        timings={k: round(v, 2) for k, v in timings.items()},
+        run, timeliness, outputs, findings, scores, rendered, planned=planned if run.pdf else None, timings=timings
     )
-    check_rendered(rendered, year)
+    check_rendered(run, rendered)
     return summary

@@ -14,13 +14,19 @@ from datetime import date, timedelta
 from prefect import flow
 from prefect.logging import get_run_logger
 
-from chanjiao.operations.settings import Settings
-from chanjiao.quality.timeliness import REMINDER_DAYS, deadline_years, today_in_china
 from flows.annual_compliance import ANNUAL_COMPLIANCE_TIMEOUT_S, annual_compliance
 from tasks.intake import ingest_inbox
 from tasks.operations import INBOX_LOCK, run_locks
 from tasks.reference import load_reference_data
-from tasks.timeliness import deadline_calendar, deadlines_passed, publish_reminders
+from tasks.run import RunContext
+from tasks.timeliness import (
+    REMINDER_DAYS,
+    deadline_calendar,
+    deadline_years,
+    deadlines_passed,
+    publish_reminders,
+    today_in_china,
+)
 
 # The reminder ingests the inbox (66 s for the national benchmark's 5,860 files) and lists what is due; it may
 # wait up to lock_wait_seconds (600 s) for another run's ingest. 1,800 s is more than twice that.
@@ -37,21 +43,10 @@ def _dated(name: str):
     return run_name
 
 
-def _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir):
-    """The settings with a run's overrides, and the reference data (registry, calendars) they point at."""
-    settings = (
-        Settings()
-        .with_overrides(
-            inbox_dir=inbox_dir,
-            registry_file=registry_file,
-            extensions_file=extensions_file,
-            warehouse_dir=warehouse_dir,
-        )
-        .resolved()
-    )
-    return settings, load_reference_data(
-        settings.registry_file, settings.extensions_path, settings.url, settings.frameworks_dir
-    )
+def _setting_up(**parameters) -> RunContext:
+    """The run of the flow's parameters, with the reference data (registry, calendars) its settings point at."""
+    run = RunContext.build(**parameters)
+    return run.with_reference(load_reference_data(run))
 
 
 @flow(
@@ -80,11 +75,16 @@ def after_deadline(
         warehouse_dir: Folder of the reports, receipts and (SQLite) database. Default: the worker's
             CHANJIAO_WAREHOUSE_DIR.
     """
-    settings, reference = _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir)
-    as_of = as_of or today_in_china()
-    passed = deadlines_passed(
-        deadline_calendar(reference, settings.url, deadline_years(as_of - timedelta(days=1)), as_of), as_of
+    run = _setting_up(
+        as_of=as_of,
+        pdf=pdf,
+        inbox_dir=inbox_dir,
+        registry_file=registry_file,
+        extensions_file=extensions_file,
+        warehouse_dir=warehouse_dir,
     )
+    as_of = run.as_of
+    passed = deadlines_passed(run, deadline_calendar(run, deadline_years(as_of - timedelta(days=1))))
     if not passed:
         get_run_logger().info("no document was due on %s: nothing to do", as_of - timedelta(days=1))
         return {"as_of": as_of.isoformat(), "deadlines": [], "runs": []}
@@ -98,16 +98,7 @@ def after_deadline(
             ", ".join(provinces),
         )
         runs.append(
-            annual_compliance(
-                year=year,
-                provinces=provinces,
-                as_of=as_of,
-                pdf=pdf,
-                inbox_dir=str(settings.inbox_dir),
-                registry_file=str(settings.registry_file),
-                extensions_file=str(settings.extensions_path) if settings.extensions_path else None,
-                warehouse_dir=str(settings.warehouse_dir),
-            )
+            annual_compliance(year=year, provinces=provinces, as_of=as_of, pdf=pdf, **run.settings.path_parameters())
         )
     return {"as_of": as_of.isoformat(), "deadlines": passed, "runs": runs}
 
@@ -137,9 +128,14 @@ def deadline_reminder(
         warehouse_dir: Folder of the reports, receipts and (SQLite) database. Default: the worker's
             CHANJIAO_WAREHOUSE_DIR.
     """
-    settings, reference = _setting_up(inbox_dir, registry_file, extensions_file, warehouse_dir)
-    as_of = as_of or today_in_china()
-    with run_locks(settings.url, [INBOX_LOCK], settings.lock_wait_seconds):
-        ingest_inbox(settings.inbox_dir, reference, settings.url, settings.read_limits)
-    calendar = deadline_calendar(reference, settings.url, deadline_years(as_of), as_of)
-    return {"as_of": as_of.isoformat(), **publish_reminders(calendar, settings.reports_dir, as_of, tuple(days_before))}
+    run = _setting_up(
+        as_of=as_of,
+        inbox_dir=inbox_dir,
+        registry_file=registry_file,
+        extensions_file=extensions_file,
+        warehouse_dir=warehouse_dir,
+    )
+    with run_locks(run, [INBOX_LOCK]):
+        ingest_inbox(run)
+    calendar = deadline_calendar(run, deadline_years(run.as_of))
+    return {"as_of": run.as_of.isoformat(), **publish_reminders(run, calendar, tuple(days_before))}

@@ -22,9 +22,16 @@ from prefect import flow
 from prefect.context import FlowRunContext
 from prefect.logging import get_run_logger
 
-from chanjiao.operations import progress
-from chanjiao.reporting.pdf import PdfJob, ReportError, font_configuration, require_cjk_font, warn_if_slow_subsetting
-from tasks.reporting import RenderSummary, render_pdf_batch, write_pdf_batch
+from tasks.reporting import (
+    PdfJob,
+    RenderSummary,
+    ReportError,
+    load_fonts,
+    render_pdf_batch,
+    render_pdfs,
+    write_pdf_batch,
+)
+from tasks.run import RunContext, advance
 
 BATCHES_PER_THREAD = 2  # batches in flight per worker thread: one rendering, one waiting its turn
 MIN_IN_FLIGHT = 4
@@ -34,6 +41,15 @@ MIN_IN_FLIGHT = 4
 # them with every task sent to a worker in the flow run's context.
 _handed_over: dict[str, list[PdfJob]] = {}
 _handover_lock = threading.Lock()
+
+
+def render(run: RunContext, jobs: list[PdfJob]) -> RenderSummary:
+    """The year's PDFs, where the run asked: on a Dask cluster (``task_runner`` "dask", at ``dask_address`` or a
+    local one) or in a process pool on this machine (the ``render-pdfs`` task)."""
+    if run.task_runner == "dask" and jobs:
+        settings = run.settings
+        return render_on_dask(jobs, run.year, run.dask_address, settings.dask_batch_size, settings.report_workers)
+    return render_pdfs(run, jobs)
 
 
 def render_on_dask(
@@ -161,7 +177,7 @@ def _render_and_write(handover: str, year: int, batch_size: int, cluster: str) -
             del rendered
         done.release()
         del future
-        progress.advance("render", len(batch))
+        advance("render", len(batch))
 
     by_worker = ", ".join(f"{worker}: {count}" for worker, count in sorted(summary.workers.items()))
     logger.info(
@@ -181,6 +197,4 @@ def dask_setup(worker) -> None:
     before the first batch arrives. On a machine without the Chinese font the worker's log says so at start
     ("Failed to start preload: flows.render … no Chinese (CJK) font found"); Dask starts the worker anyway, and
     every batch it is given fails with that reason (its PDFs are not published and the run fails)."""
-    require_cjk_font()
-    warn_if_slow_subsetting()
-    font_configuration()
+    load_fonts()

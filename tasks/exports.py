@@ -17,39 +17,34 @@ from chanjiao.quality.timeliness import status_counts
 from chanjiao.reporting.versions import tally
 from chanjiao.scoring.outputs import scoring_summary
 from tasks.retry import io_retries
-from warehouse import Warehouse
+from tasks.run import RunContext, open_warehouse
 
 
 @task(
     name="export-submissions",
-    task_run_name="export-submissions-{year}-{province_code}",
+    task_run_name="export-submissions-{run.year}-{province_code}",
     cache_policy=NO_CACHE,
     **io_retries(),
 )
-def export_submissions(timeliness: pd.DataFrame, reports_dir: Path, year: int, province_code: str) -> Path:
+def export_submissions(run: RunContext, province_code: str, timeliness: pd.DataFrame) -> Path:
     """``reports/<year>/<province>/submissions.csv``, written atomically."""
-    path = write_if_changed(
-        Path(reports_dir) / str(year) / province_code / "submissions.csv", submissions_csv(timeliness)
-    )
+    path = write_if_changed(run.paths.export(run.year, province_code, "submissions.csv"), submissions_csv(timeliness))
     get_run_logger().info("wrote %s (%d rows)", path, len(timeliness))
     return path
 
 
 @task(name="export-rejections", cache_policy=NO_CACHE, **io_retries())
-def export_rejections(database_url: str, reports_dir: Path, years: list[int]) -> list[Path]:
+def export_rejections(run: RunContext, years: list[int]) -> list[Path]:
     """``reports/<year>/_rejected.csv`` for every inbox year: the files rejected by the latest run (written
     under the inbox lock, which also makes any temporary a killed run left of it stale)."""
-    warehouse = Warehouse.open(database_url)
-    try:
-        paths = []
+    paths = []
+    with open_warehouse(run) as warehouse:
         for year in years:
-            remove_stale_temporaries(Path(reports_dir) / str(year), ("_rejected.csv.",))
+            remove_stale_temporaries(run.paths.year(year), ("_rejected.csv.",))
             rows = pd.DataFrame(
                 [{"file": r.file, "reason": r.reason} for r in warehouse.rejections(year)], columns=["file", "reason"]
             )
-            paths.append(write_if_changed(Path(reports_dir) / str(year) / "_rejected.csv", rejected_csv(rows)))
-    finally:
-        warehouse.close()
+            paths.append(write_if_changed(run.paths.rejected(year), rejected_csv(rows)))
     return paths
 
 
@@ -62,15 +57,13 @@ def report_counts(planned: list) -> dict[str, dict[str, int]]:
     }
 
 
-@task(name="publish-rankings", task_run_name="publish-rankings-{year}", cache_policy=NO_CACHE, **io_retries())
-def publish_rankings(database_url: str, year: int) -> list[dict]:
+@task(name="publish-rankings", task_run_name="publish-rankings-{run.year}", cache_policy=NO_CACHE, **io_retries())
+def publish_rankings(run: RunContext) -> list[dict]:
     """The year's rankings of every province scored so far (read back from the warehouse, so a run for one
     province still leaves the whole table), as one table artifact, sortable in the Prefect UI."""
-    warehouse = Warehouse.open(database_url)
-    try:
+    year = run.year
+    with open_warehouse(run) as warehouse:
         stored = warehouse.scores(year)
-    finally:
-        warehouse.close()
     rows = [
         {
             "province": c["province_code"],
@@ -93,23 +86,21 @@ def publish_rankings(database_url: str, year: int) -> list[dict]:
 
 @task(name="publish-run-summary", cache_policy=NO_CACHE)
 def publish_run_summary(
-    year: int,
-    as_of,
-    ingest,
+    run: RunContext,
     timeliness: dict[str, pd.DataFrame],
     outputs: list[Path],
-    database_url: str,
     findings: list[dict] | None = None,
-    receipts_dir: Path | None = None,
     scores: dict | None = None,
     rendered=None,
     planned: list | None = None,
-    timings: dict | None = None,
+    timings: dict[str, float] | None = None,
 ) -> dict:
-    """A markdown artifact a person reads after a run, and the run's result for callers (CLI, tests).
+    """A markdown artifact a person reads after a year's run, and its result for callers (CLI, tests).
 
     ``planned`` are the run's report decisions (chanjiao.reporting.jobs.PlannedReport): reports written (new,
-    revised 修订版, restored, forced) and skipped (unchanged)."""
+    revised 修订版, restored, forced) and skipped (unchanged); ``timings``: each stage's seconds so far."""
+    year, as_of, ingest = run.year, run.as_of, run.ingest
+    timings = {stage: round(seconds, 2) for stage, seconds in (timings or {}).items()}
     lines = [
         f"# 市域产教联合体 annual compliance — {year}",
         "",
@@ -219,7 +210,7 @@ def publish_run_summary(
         },
         "scores": ranking,
         "outputs": [str(p) for p in outputs],
-        "receipts": str(receipts_dir) if receipts_dir else None,
+        "receipts": str(run.paths.receipts),
         "pdfs": (
             {
                 "reports": rendered.reports,
@@ -240,6 +231,6 @@ def publish_run_summary(
             if rendered is not None
             else None
         ),
-        "timings": dict(timings or {}),
-        "warehouse": mask_password(database_url),
+        "timings": dict(timings),
+        "warehouse": mask_password(run.url),
     }

@@ -12,12 +12,10 @@ from prefect.logging import get_run_logger
 
 from chanjiao.common.errors import RejectedFile
 from chanjiao.intake.ingest import content_hash, folder_year, parse_submission
-from chanjiao.intake.readers import ReadLimits
 from chanjiao.operations import progress
 from chanjiao.reference.catalogue import load_catalogue
-from chanjiao.reference.registry import ReferenceData
 from tasks.retry import io_retries
-from warehouse import Warehouse
+from tasks.run import RunContext, open_warehouse
 
 
 @dataclass
@@ -60,12 +58,11 @@ def inbox_files(inbox: Path) -> tuple[list[Path], list[Path]]:
 
 
 @task(name="ingest-inbox", cache_policy=NO_CACHE, **io_retries())
-def ingest_inbox(
-    inbox: Path, reference: ReferenceData, database_url: str, limits: ReadLimits = ReadLimits()
-) -> IngestSummary:
+def ingest_inbox(run: RunContext) -> IngestSummary:
     """Accept or reject every file not yet ingested; rejected files are tried again on every run."""
     logger = get_run_logger()
     catalogue = load_catalogue()
+    inbox, reference, limits = run.settings.inbox_dir, run.reference, run.settings.read_limits
     files, stray = inbox_files(Path(inbox))
     summary = IngestSummary(
         years=sorted({folder_year(p.relative_to(inbox).parts[0]) for p in files}),
@@ -74,9 +71,8 @@ def ingest_inbox(
     )
     for name in summary.ignored:
         logger.warning("%s: not under a year folder (INBOX/<year>/), ignored", name)
-    warehouse = Warehouse.open(database_url)
-    run_id = warehouse.start_run(str(inbox))
-    try:
+    with open_warehouse(run) as warehouse:
+        run_id = warehouse.start_run(str(inbox))
         known = warehouse.known_hashes()
         rejections = []
 
@@ -122,8 +118,6 @@ def ingest_inbox(
             rejected=len(rejections),
             unchanged=summary.unchanged,
         )
-    finally:
-        warehouse.close()
     logger.info(
         "inbox %s: %d files, %d accepted, %d unchanged, %d rejected",
         inbox,

@@ -18,7 +18,6 @@ from chanjiao.operations import progress
 from chanjiao.quality import checks as q
 from chanjiao.quality.timeliness import latest_versions, live_versions, versions_frame
 from chanjiao.reference.catalogue import PERSONAL_FIELDS, load_catalogue
-from chanjiao.reference.registry import ReferenceData
 from chanjiao.reporting.jobs import (
     PlannedReport,
     ReceiptDraft,
@@ -29,8 +28,8 @@ from chanjiao.reporting.jobs import (
 )
 from chanjiao.reporting.receipts import receipt_context, receipt_name
 from tasks.retry import io_retries
+from tasks.run import RunContext, open_warehouse
 from tasks.templates import code_version, templates_version
-from warehouse import Warehouse
 
 
 @dataclass
@@ -54,18 +53,15 @@ class YearQuality:
 
 
 @task(name="years-to-validate", cache_policy=NO_CACHE, **io_retries())
-def years_to_validate(
-    database_url: str, year: int, consortium_ids: list[str], new_years: list[int], upto: int | None = None
-) -> list[int]:
-    """The requested year, every earlier year with versions (scoring reads last year's plan and earlier
-    summaries, and only usable values score: after a rules or registry change their findings must be
-    redone), and the years that received files (their receipts). Validation itself skips what is current."""
-    warehouse = Warehouse.open(database_url)
-    try:
-        earlier = [y for y in warehouse.version_years(consortium_ids, upto=upto) if y < year]
-    finally:
-        warehouse.close()
-    return sorted({year, *new_years, *earlier})
+def years_to_validate(run: RunContext) -> list[int]:
+    """The run's year, every earlier year with versions of its provinces' consortia (scoring reads last year's
+    plan and earlier summaries, and only usable values score: after a rules or registry change their findings
+    must be redone), and the years that received files (their receipts). Validation itself skips what is
+    current."""
+    consortia = run.reference.consortia_in(run.provinces)
+    with open_warehouse(run) as warehouse:
+        earlier = [y for y in warehouse.version_years(consortia, upto=run.upto) if y < run.year]
+    return sorted({run.year, *run.ingest.new_years, *earlier})
 
 
 def rules_version() -> str:
@@ -74,21 +70,15 @@ def rules_version() -> str:
 
 
 @task(name="validate", task_run_name="validate-{year}", cache_policy=NO_CACHE, **io_retries())
-def validate_year(
-    reference: ReferenceData,
-    database_url: str,
-    year: int,
-    consortium_ids: list[str],
-    force: bool = False,
-    upto: int | None = None,
-) -> YearQuality:
-    """Validate the year's live versions of the consortia as one batch and store the findings — only the
-    versions whose inputs changed since their last validation (all with ``force``): a run with nothing new
-    does not even load the GE suite."""
+def validate_year(run: RunContext, year: int) -> YearQuality:
+    """Validate ``year``'s live versions of the run's provinces' consortia as one batch and store the findings —
+    only the versions whose inputs changed since their last validation (all with ``force``): a run with
+    nothing new does not even load the GE suite."""
     logger = get_run_logger()
     catalogue = load_catalogue()
-    warehouse = Warehouse.open(database_url)
-    try:
+    reference, upto = run.reference, run.upto
+    consortium_ids = reference.consortia_in(run.provinces)
+    with open_warehouse(run) as warehouse:
         versions = live_versions(
             versions_frame(warehouse.versions(year=year, consortium_ids=consortium_ids, upto=upto))
         )
@@ -98,7 +88,7 @@ def validate_year(
         stored_digests = versions.get("validated_digest", pd.Series([None] * len(versions), index=versions.index))
         stale = (
             versions
-            if force
+            if run.force
             else versions[[digests[int(v)] != stored for v, stored in zip(versions["version_id"], stored_digests)]]
         )
         progress.start("validate", len(versions))
@@ -120,17 +110,13 @@ def validate_year(
             notes = q.masked_notes(stale_values)
             found["explanation"] = [notes.get((row.version_id, row.field)) for row in found.itertuples()]
             warehouse.save_findings(
-                stale["version_id"],
-                found.astype(object).where(found.notna(), None).to_dict("records"),
-                digests={int(v): digests[int(v)] for v in stale["version_id"]},
+                stale["version_id"], found, digests={int(v): digests[int(v)] for v in stale["version_id"]}
             )
         progress.advance("validate", len(stale))
         stored = q.findings_frame(warehouse.findings(versions["version_id"]))
         annotated = q.mask_override_reasons(
             q.annotate(stored, versions, overrides=warehouse.overrides(year=year)), values
         )
-    finally:
-        warehouse.close()
     counts = annotated["severity"].value_counts()
     logger.info(
         "%d: validated %d of %d versions (%d unchanged): %d fatal, %d warning, %d info findings",
@@ -149,39 +135,36 @@ def validate_year(
 
 @task(
     name="export-findings",
-    task_run_name="export-findings-{year}-{province_code}",
+    task_run_name="export-findings-{run.year}-{province_code}",
     cache_policy=NO_CACHE,
     **io_retries(),
 )
-def export_findings(
-    quality: YearQuality, reference: ReferenceData, reports_dir: Path, year: int, province_code: str, as_of: date
-) -> Path:
+def export_findings(run: RunContext, province_code: str, quality: YearQuality) -> Path:
     """``reports/<year>/<province>/findings.csv``: the findings of each consortium's latest versions."""
-    in_province = set(reference.registry.index[reference.registry["province_code"] == province_code])
-    rows = quality.latest_findings(as_of, in_province)
-    path = write_if_changed(Path(reports_dir) / str(year) / province_code / "findings.csv", findings_csv(rows))
+    registry = run.reference.registry
+    rows = quality.latest_findings(run.as_of, set(registry.index[registry["province_code"] == province_code]))
+    path = write_if_changed(run.paths.export(run.year, province_code, "findings.csv"), findings_csv(rows))
     get_run_logger().info("wrote %s (%d findings)", path, len(rows))
     return path
 
 
-@task(name="write-receipts", task_run_name="write-receipts-{year}", cache_policy=NO_CACHE, **io_retries())
-def write_receipts(
-    quality: YearQuality,
-    reference: ReferenceData,
-    receipts_dir: Path,
-    year: int,
-    database_url: str,
-    *,
-    pdf: bool = True,
-    force: bool = False,
-) -> list[PlannedReport]:
-    """A receipt (回执) per accepted version: its findings and what to fix, before the deadline. A receipt is
-    written again only when what it says changed (or its file is missing): its HTML here, its one-page PDF
-    as a job for the run's render stage. Without PDFs the HTML receipts are recorded here."""
+def receipts_due(run: RunContext, quality: YearQuality) -> bool:
+    """Whether a validated year's receipts are written in this run: the run's year, a year that received
+    files, and a year whose findings were redone."""
+    return quality.year == run.year or quality.year in run.ingest.new_years or bool(quality.redone)
+
+
+@task(name="write-receipts", task_run_name="write-receipts-{quality.year}", cache_policy=NO_CACHE, **io_retries())
+def write_receipts(run: RunContext, quality: YearQuality) -> list[PlannedReport]:
+    """A receipt (回执) per accepted version of ``quality``'s year: its findings and what to fix, before the
+    deadline. A receipt is written again only when what it says changed (or its file is missing): its HTML
+    here, its one-page PDF as a job for the run's render stage. Without PDFs the HTML receipts are recorded
+    here."""
     catalogue = load_catalogue()
     now = datetime.now().astimezone()
+    reference, year, pdf, force = run.reference, quality.year, run.pdf, run.force
     departments, registry = reference.provinces["department"], reference.registry
-    folder = Path(receipts_dir) / str(year)
+    folder = run.paths.receipts_of(year)
     template = templates_version()
     by_version = dict(tuple(quality.findings.groupby("version_id"))) if len(quality.findings) else {}
     versions = quality.versions.to_dict("records")
@@ -204,8 +187,7 @@ def write_receipts(
                 ),
             )
         )
-    warehouse = Warehouse.open(database_url)
-    try:
+    with open_warehouse(run) as warehouse:
         published = warehouse.report_versions(year, kind="receipt")
         standing = (
             {}
@@ -250,14 +232,12 @@ def write_receipts(
                     planned,
                     {r.job.target: 0 for r in planned if r.job is not None},
                     now,
-                    root=Path(receipts_dir),
+                    root=run.paths.receipts,
                     html_only=True,
                 )
             )
             warehouse.save_stage_digests("receipt", year, {r.decision.subject: r.inputs for r in planned})
         planned += list(standing.values())
-    finally:
-        warehouse.close()
     written = sum(1 for r in planned if r.job is not None)
     get_run_logger().info(
         "receipts %d: %d written, %d unchanged, under %s", year, written, len(planned) - written, folder
@@ -265,10 +245,11 @@ def write_receipts(
     return planned
 
 
-@task(name="publish-quality-summary", task_run_name="publish-quality-summary-{year}", cache_policy=NO_CACHE)
-def publish_quality_summary(quality: YearQuality, year: int, as_of: date) -> list[dict]:
+@task(name="publish-quality-summary", task_run_name="publish-quality-summary-{run.year}", cache_policy=NO_CACHE)
+def publish_quality_summary(run: RunContext, quality: YearQuality) -> list[dict]:
     """A table artifact: the latest versions' findings by rule and severity (counts only, nothing personal)."""
-    table = q.severity_counts(quality.latest_findings(as_of)).to_dict("records")
+    year = run.year
+    table = q.severity_counts(quality.latest_findings(run.as_of)).to_dict("records")
     create_table_artifact(
         table, key=f"findings-{year}", description=f"Data-quality findings {year} by rule and severity"
     )

@@ -8,7 +8,7 @@ import dataclasses
 import os
 import socket
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +19,6 @@ from prefect.logging import get_run_logger
 from chanjiao.operations import progress
 from chanjiao.quality.timeliness import expected_filers
 from chanjiao.reference.catalogue import load_catalogue
-from chanjiao.reference.registry import ReferenceData
 from chanjiao.reporting.context import ProvinceYear
 from chanjiao.reporting.jobs import (
     PlannedReport,
@@ -33,17 +32,31 @@ from chanjiao.reporting.pdf import (
     RenderedPdf,
     RenderResult,
     ReportError,
+    font_configuration,
     not_on_disk,
     render_batch,
     render_in_memory,
+    require_cjk_font,
+    warn_if_slow_subsetting,
     write_rendered,
 )
 from chanjiao.reporting.versions import tally
 from tasks.quality import YearQuality
 from tasks.retry import io_retries
+from tasks.run import RunContext, open_warehouse
 from tasks.scoring import ProvinceScores, scoring_frames
 from tasks.templates import templates_version
 from warehouse import Warehouse
+
+# What the rendering subflow (flows/render.py) needs of chanjiao.reporting.pdf: flows import only tasks.
+__all__ = ["PdfJob", "ReportError", "load_fonts"]
+
+
+def load_fonts() -> None:
+    """Check and load the Chinese fonts before the first PDF (a Dask worker's start-up): no CJK font, no PDFs."""
+    require_cjk_font()
+    warn_if_slow_subsetting()
+    font_configuration()
 
 
 @dataclass
@@ -110,29 +123,25 @@ def _history(warehouse: Warehouse, registry: pd.DataFrame, year: int, province_c
     return history
 
 
-@task(name="build-reports", task_run_name="build-reports-{year}-{province_code}", cache_policy=NO_CACHE, **io_retries())
+@task(
+    name="build-reports",
+    task_run_name="build-reports-{run.year}-{province_code}",
+    cache_policy=NO_CACHE,
+    **io_retries(),
+)
 def build_reports(
-    scores: ProvinceScores,
-    quality: YearQuality,
-    timeliness: pd.DataFrame,
-    reference: ReferenceData,
-    database_url: str,
-    reports_dir: Path,
-    year: int,
-    province_code: str,
-    as_of: date,
-    force: bool = False,
+    run: RunContext, province_code: str, scores: ProvinceScores, quality: YearQuality, timeliness: pd.DataFrame
 ) -> list[PlannedReport]:
     """The province's consortium reports and its provincial report: each fingerprinted and compared with its
     published versions; the HTML of those that changed (or whose PDF is missing, or all with ``force``).
     When nothing the province's reports read has changed since they were published, none is even built."""
     catalogue = load_catalogue()
+    reference, year, as_of, force = run.reference, run.year, run.as_of, run.force
     province = reference.provinces.loc[province_code]
     registry = expected_filers(reference.registry[reference.registry["province_code"] == province_code], year)
-    folder = Path(reports_dir) / str(year) / province_code
+    folder = run.paths.province(year, province_code)
     now = datetime.now().astimezone()
-    warehouse = Warehouse.open(database_url)
-    try:
+    with open_warehouse(run) as warehouse:
         stored = {
             "scores": warehouse.scores(year, province_code),
             "indicators": warehouse.indicator_scores(year, province_code),
@@ -170,8 +179,6 @@ def build_reports(
                 return planned
         if data.values is None:  # scores were reused: read what the reports show of the submissions
             data.values, data.cells = scoring_frames(warehouse, catalogue, data.versions)
-    finally:
-        warehouse.close()
     planned = plan_province_reports(
         data, catalogue, published, template=templates_version(), folder=folder, now=now, force=force
     )
@@ -189,13 +196,15 @@ def build_reports(
     return planned
 
 
-@task(name="render-pdfs", task_run_name="render-pdfs-{year}", cache_policy=NO_CACHE, **io_retries(1))
-def render_pdfs(jobs: list[PdfJob], year: int, workers: int | None = None) -> RenderSummary:
-    """Every PDF of the run in one process pool sized to the machine (the font check comes first: no CJK
-    font, no PDFs — never pages of blank boxes)."""
+@task(name="render-pdfs", task_run_name="render-pdfs-{run.year}", cache_policy=NO_CACHE, **io_retries(1))
+def render_pdfs(run: RunContext, jobs: list[PdfJob]) -> RenderSummary:
+    """Every PDF of the run in one process pool sized to the machine (``CHANJIAO_REPORT_WORKERS``; the font
+    check comes first: no CJK font, no PDFs — never pages of blank boxes)."""
     logger = get_run_logger()
-    failures: list = []
-    results = render_batch(jobs, workers=workers, on_result=lambda _: progress.advance("render"), failures=failures)
+    year, failures = run.year, []
+    results = render_batch(
+        jobs, workers=run.settings.report_workers, on_result=lambda _: progress.advance("render"), failures=failures
+    )
     summary = _on_disk(RenderSummary(results, [str(error) for error in failures]), {job.target: job for job in jobs})
     refused = sorted({url for r in results for url in r.refused})
     if refused:
@@ -296,24 +305,24 @@ def write_pdf_batch(rendered: RenderedBatch, jobs: list[PdfJob], year: int, batc
     return summary
 
 
-@task(name="check-rendered", task_run_name="check-rendered-{year}", cache_policy=NO_CACHE)
-def check_rendered(rendered: RenderSummary | None, year: int) -> None:
+@task(name="check-rendered", task_run_name="check-rendered-{run.year}", cache_policy=NO_CACHE)
+def check_rendered(run: RunContext, rendered: RenderSummary | None) -> None:
     """Fail the run — after what was written is published and the summary is out — if a PDF was not
     written: the next run renders it again (it was not recorded)."""
     if rendered is not None and rendered.failures:
         shown = "; ".join(rendered.failures[:3]) + ("; …" if len(rendered.failures) > 3 else "")
-        raise ReportError(f"{len(rendered.failures)} PDFs of {year} not written (the others are published): {shown}")
+        raise ReportError(
+            f"{len(rendered.failures)} PDFs of {run.year} not written (the others are published): {shown}"
+        )
 
 
-@task(name="publish-reports", task_run_name="publish-reports-{year}", cache_policy=NO_CACHE, **io_retries())
-def publish_reports(
-    planned: list[PlannedReport], rendered: RenderSummary, database_url: str, warehouse_dir: Path, year: int
-) -> dict[str, int]:
+@task(name="publish-reports", task_run_name="publish-reports-{run.year}", cache_policy=NO_CACHE, **io_retries())
+def publish_reports(run: RunContext, planned: list[PlannedReport], rendered: RenderSummary) -> dict[str, int]:
     """Record every PDF written in this run as a published version (its archived copy under versions/);
     what failed or was not rendered is not recorded, so the next run renders it."""
-    now = datetime.now().astimezone()
+    now, year = datetime.now().astimezone(), run.year
     pages = {r.target: r.pages for r in rendered.results}
-    records = published_records(planned, pages, now, root=Path(warehouse_dir))
+    records = published_records(planned, pages, now, root=run.paths.warehouse_dir)
     # A province whose reports were all written (or stood) need not be built next time if nothing changes.
     complete = {}
     for report in planned:
@@ -321,8 +330,7 @@ def publish_reports(
             continue
         done = report.job is None or report.job.target in pages
         complete[report.province_code] = complete.get(report.province_code, report.inputs) if done else None
-    warehouse = Warehouse.open(database_url)
-    try:
+    with open_warehouse(run) as warehouse:
         warehouse.record_report_versions(records)
         warehouse.save_stage_digests("reports", year, {code: inputs for code, inputs in complete.items() if inputs})
         receipts: dict[int, dict[str, str]] = {}  # receipts of every year validated in the run
@@ -331,8 +339,6 @@ def publish_reports(
                 receipts.setdefault(r.decision.year, {})[r.decision.subject] = r.inputs
         for receipt_year, digests in receipts.items():
             warehouse.save_stage_digests("receipt", receipt_year, digests)
-    finally:
-        warehouse.close()
     counts = tally([p.decision for p in planned])
     revised = sorted(
         p.decision.subject for p in planned if p.decision.action == "revised" and p.decision.kind != "receipt"

@@ -18,10 +18,10 @@ from chanjiao.quality.checks import findings_frame
 from chanjiao.quality.timeliness import expected_filers, latest_versions, versions_frame
 from chanjiao.reference.catalogue import load_catalogue
 from chanjiao.reference.frameworks import Framework
-from chanjiao.reference.registry import ReferenceData
 from chanjiao.scoring.outputs import points_table, ranking_markdown, scores_table, storage_records
 from chanjiao.scoring.scores import input_cells, score_year, scoring_inputs_digest
 from tasks.retry import io_retries
+from tasks.run import RunContext, advance, open_warehouse
 from tasks.templates import code_version
 from warehouse import Warehouse
 
@@ -61,33 +61,30 @@ def latest_scored_versions(
     return latest_versions(versions)
 
 
-@task(name="score", task_run_name="score-{year}-{province_code}", cache_policy=NO_CACHE, **io_retries())
-def score_province(
-    reference: ReferenceData,
-    database_url: str,
-    year: int,
-    province_code: str,
-    as_of: date,
-    timeliness: pd.DataFrame,
-    force: bool = False,
-    upto: int | None = None,
-) -> ProvinceScores:
-    """Score every consortium expected to file in the province for ``year`` and store the result.
+@task(name="score", task_run_name="score-{run.year}-{province_code}", cache_policy=NO_CACHE, **io_retries())
+def score_province(run: RunContext, province_code: str, timeliness: pd.DataFrame) -> ProvinceScores:
+    """Score every consortium expected to file in the province for the run's year and store the result.
 
-    Reads the latest accepted plan and summary of every year up to ``year`` as of ``as_of`` (earlier
+    Reads the latest accepted plan and summary of every year up to the run's as of its date (earlier
     summaries carry milestone dates over; last year's plan decides the adjustment mark) and their findings.
     When nothing scoring reads has changed since the stored scores were made (``scoring_inputs_digest``),
     the stored scores stand and nothing is recomputed.
     """
+    scores = _score_province(run, province_code, timeliness)
+    advance("score")
+    return scores
+
+
+def _score_province(run: RunContext, province_code: str, timeliness: pd.DataFrame) -> ProvinceScores:
     logger = get_run_logger()
     catalogue = load_catalogue()
+    reference, year, as_of = run.reference, run.year, run.as_of
     framework = reference.framework_for(province_code, year)
     previous_framework = reference.framework_for(province_code, year - 1, default=framework)
     registry = expected_filers(reference.registry[reference.registry["province_code"] == province_code], year)
     summaries = timeliness[timeliness["kind"] == "summary"]
-    warehouse = Warehouse.open(database_url)
-    try:
-        latest = latest_scored_versions(warehouse, registry, year, as_of, upto)
+    with open_warehouse(run) as warehouse:
+        latest = latest_scored_versions(warehouse, registry, year, as_of, run.upto)
         inputs = scoring_inputs_digest(
             framework,
             previous_framework,
@@ -98,7 +95,7 @@ def score_province(
             summaries,
             code=code_version(),
         )
-        if not force and warehouse.stage_digests("score", year).get(province_code) == inputs:
+        if not run.force and warehouse.stage_digests("score", year).get(province_code) == inputs:
             stored = warehouse.scores(year, province_code)
             if len(stored) == len(registry):
                 logger.info("%s %d: nothing scoring reads has changed; the stored scores stand", province_code, year)
@@ -136,8 +133,6 @@ def score_province(
             year=year, province_code=province_code, consortia=consortia, indicators=indicators, points=points
         )
         warehouse.save_stage_digests("score", year, {province_code: inputs})
-    finally:
-        warehouse.close()
     grades = pd.Series([c["grade"] for c in consortia]).value_counts()
     logger.info(
         "%s %d (%s): %d consortia scored; %s; shortlist: %s; adjustment: %s",
@@ -163,31 +158,41 @@ def score_province(
     )
 
 
-@task(name="export-scores", task_run_name="export-scores-{year}-{province_code}", cache_policy=NO_CACHE, **io_retries())
-def export_scores(scores: ProvinceScores, reports_dir: Path, year: int, province_code: str) -> list[Path]:
+@task(
+    name="export-scores",
+    task_run_name="export-scores-{scores.year}-{scores.province_code}",
+    cache_policy=NO_CACHE,
+    **io_retries(),
+)
+def export_scores(run: RunContext, scores: ProvinceScores) -> list[Path]:
     """``reports/<year>/<province>/scores.csv`` and ``points.csv``, written atomically."""
-    folder = Path(reports_dir) / str(year) / province_code
+    folder = run.paths.province(scores.year, scores.province_code)
     paths = [
         write_if_changed(
-            folder / "scores.csv", table_csv(scores_table(scores.framework, scores.consortia, scores.indicators))
+            run.paths.export(scores.year, scores.province_code, "scores.csv"),
+            table_csv(scores_table(scores.framework, scores.consortia, scores.indicators)),
         ),
-        write_if_changed(folder / "points.csv", table_csv(points_table(scores.framework, scores.points))),
+        write_if_changed(
+            run.paths.export(scores.year, scores.province_code, "points.csv"),
+            table_csv(points_table(scores.framework, scores.points)),
+        ),
     ]
     get_run_logger().info("wrote %s (%d consortia, %d points)", folder, len(scores.consortia), len(scores.points))
     return paths
 
 
-@task(name="publish-ranking", task_run_name="publish-ranking-{year}-{province_code}", cache_policy=NO_CACHE)
-def publish_ranking(
-    scores: ProvinceScores, reference: ReferenceData, year: int, province_code: str, as_of: date
-) -> str:
+@task(
+    name="publish-ranking", task_run_name="publish-ranking-{scores.year}-{scores.province_code}", cache_policy=NO_CACHE
+)
+def publish_ranking(run: RunContext, scores: ProvinceScores) -> str:
     """A markdown artifact with the province's ranking, shortlist and adjustment marks."""
+    year, province_code = scores.year, scores.province_code
     markdown = ranking_markdown(
         scores.framework,
         scores.consortia,
         year=year,
-        province=reference.provinces.loc[province_code, "province"],
-        as_of=as_of,
+        province=run.reference.provinces.loc[province_code, "province"],
+        as_of=run.as_of,
     )
     create_markdown_artifact(
         markdown, key=f"ranking-{year}-{province_code}", description=f"Ranking {year}, province {province_code}"

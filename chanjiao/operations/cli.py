@@ -218,10 +218,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     # Read by the flow's own Settings(): a URL with a password is never a flow parameter (parameters are shown
     # in the Prefect UI and sent in notifications).
-    flow_environment = {
-        "CHANJIAO_DATABASE_URL": args.database_url,
-        "CHANJIAO_LOCK_WAIT_SECONDS": "0" if args.no_wait else None,
-    }
+    flow_environment = {"CHANJIAO_DATABASE_URL": args.database_url}
     from chanjiao.quality.timeliness import check_reporting_year, today_in_china
     from chanjiao.reference.registry import load_reference
 
@@ -259,13 +256,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             provinces=args.province or None,
             as_of=args.as_of,
             force=args.force,
-            inbox_dir=str(settings.inbox_dir),
-            registry_file=str(settings.registry_file),
-            extensions_file=str(settings.extensions_path) if settings.extensions_path else None,
-            warehouse_dir=str(settings.warehouse_dir),
             pdf=args.pdf,
             task_runner=args.task_runner,
             dask_address=args.dask_address,
+            wait=not args.no_wait,  # --no-wait: a province another run holds stops this run at once
+            **settings.path_parameters(),
         )
     for one in result.get("years", [result]):
         _print_year(one, settings, reference)

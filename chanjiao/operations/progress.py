@@ -1,13 +1,15 @@
 """Progress of a run, for whoever shows it (the CLI's terminal display); silent unless someone listens.
 
 Stages report ``start(stage, total)``, ``advance(stage)`` and ``finish(stage)``; a listener (an object with
-the same three methods) is installed with :func:`listening`. Calls may come from any thread (the render
+the same three methods) is installed with :func:`listening`. The flows wrap each stage in :func:`stage`, which
+also times it. Calls may come from any thread (the render
 pool's callbacks arrive on a pool thread), so listeners must be thread-safe; the rich display is.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
@@ -45,6 +47,18 @@ def advance(stage: str, amount: int = 1) -> None:
 def finish(stage: str) -> None:
     for listener in list(_listeners):
         listener.finish(stage)
+
+
+@contextmanager
+def stage(name: str, timings: dict[str, float] | None = None, total: int | None = None) -> Iterator[None]:
+    """One stage of a run, around the tasks that make it: its progress (``total`` steps, when the wiring knows
+    them; otherwise the stage's tasks start it) and its wall time, kept in ``timings[name]`` once it is done."""
+    if total is not None:
+        start(name, total)
+    started = time.perf_counter()
+    yield
+    if timings is not None:
+        timings[name] = time.perf_counter() - started
 
 
 @contextmanager

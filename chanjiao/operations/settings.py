@@ -1,14 +1,18 @@
-"""One settings object, with defaults that work out of the box on the bundled sample.
+"""One settings object, with defaults that work out of the box on the bundled sample; the paths a run writes;
+and the run context a flow run builds once and hands to its tasks.
 
-Every value can be set by environment (``CHANJIAO_…``) or a ``.env`` file; per-run choices (year,
-province, as-of date) are flow parameters, not settings.
+Every setting can be set by environment (``CHANJIAO_…``) or a ``.env`` file; per-run choices (year,
+province, as-of date) are flow parameters, not settings: both meet in :class:`RunContext`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chanjiao.common.project import PROJECT_ROOT  # noqa: E402
@@ -68,13 +72,21 @@ class Settings(BaseSettings):
         return beside if beside.exists() else None
 
     @property
-    def reports_dir(self) -> Path:
-        return self.warehouse_dir / "reports"
+    def paths(self) -> OutputPaths:
+        """Where the run's outputs go (the lock files beside a SQLite database: ``warehouse.locks``)."""
+        from warehouse.locks import lock_folder
 
-    @property
-    def receipts_dir(self) -> Path:
-        """``WAREHOUSE/receipts/<year>/<consortium>-<kind>-v<N>.html``: one 回执 per accepted version."""
-        return self.warehouse_dir / "receipts"
+        return OutputPaths(self.warehouse_dir, locks=lock_folder(self.url))
+
+    def path_parameters(self) -> dict[str, str | None]:
+        """These settings' paths as the flows' parameters of the same names: how the CLI and after-deadline hand
+        their inbox, registry, extensions and warehouse to an annual-compliance run (never the database URL)."""
+        return {
+            "inbox_dir": str(self.inbox_dir),
+            "registry_file": str(self.registry_file),
+            "extensions_file": str(self.extensions_path) if self.extensions_path else None,
+            "warehouse_dir": str(self.warehouse_dir),
+        }
 
     @property
     def read_limits(self) -> ReadLimits:
@@ -119,3 +131,143 @@ class Settings(BaseSettings):
         values = self.model_dump(exclude_unset=True)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return type(self)(**values)
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    """Every place a run writes, named once (docs/ARCHITECTURE.md, "Where outputs live"): under the warehouse
+    folder, ``reports/<year>/`` with a folder per province, and ``receipts/<year>/``; the lock files beside a
+    SQLite database. (A report's archived versions are ``versions/`` in its province's folder, named by
+    ``chanjiao.reporting.jobs``.)"""
+
+    warehouse_dir: Path
+    locks: Path | None = None  # ``locks/<name>.lock`` beside a SQLite database; PostgreSQL's are in the database
+
+    @property
+    def reports(self) -> Path:
+        return self.warehouse_dir / "reports"
+
+    @property
+    def receipts(self) -> Path:
+        """``receipts/<year>/<consortium>-<kind>-v<N>.html`` (and ``.pdf``): one 回执 per accepted version."""
+        return self.warehouse_dir / "receipts"
+
+    def year(self, year: int) -> Path:
+        """``reports/<year>/``: the year's rejected files and reminders, and a folder per province."""
+        return self.reports / str(year)
+
+    def province(self, year: int, province_code: str) -> Path:
+        """``reports/<year>/<province>/``: the province's CSV exports and PDF reports (their HTML beside)."""
+        return self.year(year) / province_code
+
+    def export(self, year: int, province_code: str, name: str) -> Path:
+        """One of a province's CSV exports: ``submissions.csv``, ``findings.csv``, ``scores.csv``, ``points.csv``."""
+        return self.province(year, province_code) / name
+
+    def rejected(self, year: int) -> Path:
+        """``reports/<year>/_rejected.csv``: the files of ``INBOX/<year>/`` the latest run rejected."""
+        return self.year(year) / "_rejected.csv"
+
+    def reminders(self, year: int, province_code: str, as_of: date) -> Path:
+        """``reports/<year>/reminders/<province>-<date>.csv`` (outside the province folders, which
+        annual-compliance runs own under their lock)."""
+        return self.year(year) / "reminders" / f"{province_code}-{as_of:%Y-%m-%d}.csv"
+
+    def receipts_of(self, year: int) -> Path:
+        return self.receipts / str(year)
+
+
+class RunContext(BaseModel):
+    """One flow run, built once (:meth:`build`) and handed to every task: what to do (the years, provinces,
+    as-of date, force, PDFs and where to render them), where (``paths``, ``settings``) and, as the run goes,
+    the reference data and what its ingest saw. :meth:`for_year` narrows it to one year and its provinces.
+
+    Prefect keeps a subflow's parameters and shows them in its UI: the settings (they may hold the database
+    URL), the reference data and the ingest are never part of what it keeps."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    year: int | None = None  # the year asked for (None: the default years); in a year's context, that year
+    years: list[int]
+    provinces: list[str] | None = None  # those asked for (None: all); in a year's context, those it processes
+    selected: dict[int, list[str]] = {}  # each year's provinces, once the reference data is known
+    as_of: date
+    force: bool = False
+    pdf: bool = True
+    task_runner: Literal["process", "dask"] = "process"
+    dask_address: str | None = None
+    lock_wait_seconds: float = 600
+    paths: OutputPaths
+    settings: Settings = Field(exclude=True, repr=False)
+    reference: Any = Field(None, exclude=True, repr=False)  # chanjiao.reference.registry.ReferenceData
+    ingest: Any = Field(None, exclude=True, repr=False)  # tasks.intake.IngestSummary
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        year: int | None = None,
+        provinces: list[str] | None = None,
+        as_of: date | None = None,
+        force: bool = False,
+        pdf: bool = True,
+        task_runner: Literal["process", "dask"] = "process",
+        dask_address: str | None = None,
+        wait: bool = True,
+        **overrides: str | None,
+    ) -> RunContext:
+        """The run of a flow's parameters: the settings with its path ``overrides`` (``inbox_dir``,
+        ``registry_file``, ``extensions_file``, ``warehouse_dir``; None keeps the setting) and the database URL
+        of a Secret block resolved; as of today in Beijing unless ``as_of``; the year asked for, else the
+        default years (:func:`~chanjiao.quality.timeliness.reporting_years`). Without ``wait``, a run another
+        run holds a lock of stops at once instead of waiting ``lock_wait_seconds``."""
+        from chanjiao.quality.timeliness import reporting_years, today_in_china
+
+        settings = Settings().with_overrides(**overrides).resolved()
+        as_of = as_of or today_in_china()
+        return cls(
+            year=year,
+            years=[year] if year is not None else reporting_years(as_of),
+            provinces=provinces,
+            as_of=as_of,
+            force=force,
+            pdf=pdf,
+            task_runner=task_runner,
+            dask_address=dask_address,
+            lock_wait_seconds=settings.lock_wait_seconds if wait else 0,
+            paths=settings.paths,
+            settings=settings,
+        )
+
+    def with_reference(self, reference: Any) -> RunContext:
+        """This run with its reference data and each year's provinces. A year asked for that nothing can be
+        reported for (later than the as-of date, or nobody expected to file) is refused here, before any work."""
+        from chanjiao.quality.timeliness import check_reporting_year
+
+        if self.year is not None:
+            check_reporting_year(reference.registry, self.year, self.as_of, self.provinces)
+        selected = {year: reference.select_provinces(year, self.provinces) for year in self.years}
+        return self.model_copy(update={"reference": reference, "selected": selected})
+
+    def with_ingest(self, ingest: Any) -> RunContext:
+        """This run with what its ingest saw: later stages read the versions up to its snapshot."""
+        return self.model_copy(update={"ingest": ingest})
+
+    def for_year(self, year: int) -> RunContext:
+        """One year of this run, with the provinces it processes in that year."""
+        return self.model_copy(update={"year": year, "provinces": self.selected[year]})
+
+    @property
+    def all_provinces(self) -> list[str]:
+        """Every province the run processes, whatever the year (each is locked for the whole run)."""
+        return sorted({code for codes in self.selected.values() for code in codes})
+
+    @property
+    def upto(self) -> int | None:
+        """The highest version id this run's ingest saw: files another run ingests meanwhile wait for the next."""
+        return self.ingest.snapshot if self.ingest is not None else None
+
+    @property
+    def url(self) -> str:
+        """The warehouse database's URL (never shown: it may hold a password)."""
+        return self.settings.url

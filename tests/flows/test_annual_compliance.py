@@ -215,3 +215,38 @@ def test_odd_file_names_and_unforeseen_errors_never_stop_the_run(sample_dir, tmp
         assert sorted(v.source_file for v in handle.versions()) == ["2025/fine.csv", "2025/报送材料.csv"]
     finally:
         handle.close()
+
+
+def test_each_year_is_a_subflow_whose_parameters_keep_no_settings(sample_dir, tmp_path):
+    """The Prefect UI shows each year of a run as a subflow of it; what it keeps of the run context is the
+    run's choices and paths, never the settings (the database URL) nor the reference data."""
+    import json
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+
+    url = f"sqlite:///{tmp_path / 'wh.db'}"
+    with database(url):
+        state = annual_compliance(
+            provinces=["43"],
+            as_of=AS_OF,  # 01-31: last year and this one
+            pdf=False,
+            inbox_dir=str(sample_dir / "inbox"),
+            registry_file=str(sample_dir / "registry.csv"),
+            warehouse_dir=str(tmp_path / "wh"),
+            return_state=True,
+        )
+    result = state.result()
+    assert [year["year"] for year in result["years"]] == [2025, 2026]
+    with get_client(sync_client=True) as client:
+        parent = state.state_details.flow_run_id
+        subflows = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[parent]))
+        )
+    assert sorted(run.name for run in subflows) == ["annual-compliance-2025", "annual-compliance-2026"]
+    assert all(run.state.is_completed() for run in subflows)
+    kept = subflows[0].parameters["run"]
+    assert {"year", "years", "provinces", "as_of", "force", "pdf", "paths"} <= set(kept)
+    assert kept["provinces"] == ["43"] and kept["paths"]["warehouse_dir"] == str(tmp_path / "wh")
+    assert not {"settings", "reference", "ingest"} & set(kept)
+    assert "sqlite:///" not in json.dumps([run.parameters for run in subflows])

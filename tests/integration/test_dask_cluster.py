@@ -305,7 +305,10 @@ def test_a_deployment_run_renders_on_a_separate_dask_worker(deployed, dask_clust
         [subflow] = client.read_flow_runs(
             flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["render-pdfs-dask-2025"]))
         )
-        assert client.read_task_run(subflow.parent_task_run_id).flow_run_id == flow_run.id
+        # render-pdfs-dask runs inside the year's subflow (annual-compliance-2025), which runs inside the run.
+        year_run = client.read_flow_run(client.read_task_run(subflow.parent_task_run_id).flow_run_id)
+        assert year_run.name == "annual-compliance-2025"
+        assert client.read_task_run(year_run.parent_task_run_id).flow_run_id == flow_run.id
         found = worker_batches(dask_cluster, since)
         deadline = time.monotonic() + 30  # task runs of a Dask worker reach the API as events: a moment later
         while True:
