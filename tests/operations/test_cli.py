@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def _environment_restored():
     """``main`` runs in this process and ``cmd_run`` sets variables for the flow (CHANJIAO_DATABASE_URL,
-    CHANJIAO_LOCK_WAIT_SECONDS, PREFECT_…): none may leak into the next test."""
+    PREFECT_…): none may leak into the next test."""
     saved = dict(os.environ)
     yield
     os.environ.clear()
