@@ -8,7 +8,7 @@ whether a PDF is in place; the render stage writes, and the publish stage record
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -417,19 +417,8 @@ def published_records(
 
 
 def _adopted(decision: Decision) -> Published:
-    old = decision.adopts
-    return Published(
-        kind=old.kind,
-        year=old.year,
-        subject=old.subject,
-        version=old.version,
-        fingerprint=decision.fingerprint.total,
-        parts=decision.fingerprint.parts,
-        reasons=old.reasons,
-        published_at=old.published_at,
-        path=old.path,
-        pages=old.pages,
-    )
+    """The earlier version as it stands (number, date, file, pages), under this run's content fingerprint."""
+    return replace(decision.adopts, fingerprint=decision.fingerprint.total, parts=decision.fingerprint.parts)
 
 
 @dataclass(frozen=True)
